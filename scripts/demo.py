@@ -69,15 +69,37 @@ def run_dag(dag_id: str, conf: dict) -> float:
 def print_summary() -> None:
     import sqlalchemy as sa
 
-    from vivier.db.schema import metadata
+    from vivier.db.schema import ingested_files, metadata, person_tags, persons
     from vivier_airflow.crm import crm_engine
 
     engine = crm_engine()
-    banner(f"CRM database {engine.url.render_as_string(hide_password=True)}")
     with engine.connect() as connection:
+        files = connection.execute(sa.select(ingested_files).order_by(ingested_files.c.file_id)).all()
+        if files:
+            banner("Ingested files (read = loaded + quarantined)")
+            print(f"  {'file':<34} {'format':<11} {'read':>6} {'loaded':>7} {'quarantined':>12}  status")
+            for f in files:
+                print(
+                    f"  {f.file_name:<34} {f.detected_format or '-':<11} {f.rows_read:>6} {f.rows_loaded:>7} "
+                    f"{f.rows_quarantined:>12}  {f.status}"
+                )
+            silver = connection.execute(
+                sa.select(sa.func.count()).select_from(persons).where(persons.c.is_silver_medalist)
+            ).scalar_one()
+            top_skills = connection.execute(
+                sa.select(person_tags.c.value, sa.func.count().label("n"))
+                .where(person_tags.c.kind == "skill")
+                .group_by(person_tags.c.value)
+                .order_by(sa.desc("n"), person_tags.c.value)
+                .limit(8)
+            ).all()
+            print(f"\n  silver medalists: {silver}")
+            print("  most common skills: " + ", ".join(f"{skill} ({n})" for skill, n in top_skills))
+        banner(f"CRM database {engine.url.render_as_string(hide_password=True)}")
         for table in metadata.sorted_tables:
             count = connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-            print(f"  {table.name:<18} {count:>8} rows")
+            print(f"  {table.name:<20} {count:>8} rows")
+        print(f"\n  Validation reports: {ROOT / 'data' / 'reports'} (one HTML + JSON per file)")
     engine.dispose()
 
 

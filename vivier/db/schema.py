@@ -74,6 +74,9 @@ persons = sa.Table(
     sa.Column("last_contact_at", Timestamp),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("name_key", sa.Text),
+    sa.Index(None, "phone_e164"),
+    sa.Index(None, "name_key"),
 )
 
 applications = sa.Table(
@@ -264,4 +267,17 @@ suppression_list = sa.Table(
     sa.Column("email_hmac", sa.String(64), primary_key=True),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
+)
+
+identity_suggestions = sa.Table(
+    "identity_suggestions",
+    metadata,
+    _id("suggestion_id"),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("persons.person_id", ondelete="CASCADE"), nullable=False),
+    sa.Column("other_person_id", sa.Integer, sa.ForeignKey("persons.person_id", ondelete="CASCADE"), nullable=False),
+    sa.Column("rule", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default="open"),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("reviewed_at", Timestamp),
+    sa.UniqueConstraint("person_id", "other_person_id", "rule"),
 )
