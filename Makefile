@@ -15,6 +15,8 @@ export GX_ANALYTICS_ENABLED := false
 export PYTHONPATH := $(CURDIR)/dags$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 STAMP := $(VENV)/.requirements-installed
+# `airflow standalone` starts its components as `airflow ...` subprocesses: the venv must be on PATH.
+export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: install migrate airflow-db demo test lint airflow bench clean help
 
@@ -54,7 +56,9 @@ test: lint
 	$(PY) -m pytest
 
 airflow: install airflow-db migrate
-	@echo "Airflow UI: http://localhost:8080 (the login is printed below and kept in $(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated)"
+	@echo "Airflow UI: http://localhost:8080 — user admin; the password is generated on the first start,"
+	@echo "printed below and kept in $(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated"
+	@test -f $(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated && cat $(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated && echo || true
 	$(BIN)/airflow standalone
 
 bench: install

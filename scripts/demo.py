@@ -8,6 +8,7 @@ loads nothing twice.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -104,6 +105,7 @@ def print_summary() -> None:
 
 
 def main() -> int:
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     started = time.perf_counter()
     inbox = ROOT / "data" / "inbox"
     banner(f"Sample ATS exports -> {inbox.relative_to(ROOT)}")

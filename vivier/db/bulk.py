@@ -33,26 +33,24 @@ def create_temp_table(connection: sa.Connection, name: str, columns: Mapping[str
     connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} ({body}){suffix}")
 
 
-def _column_values(series: pd.Series, kind: str, dialect: str) -> pd.Series:
+def _column_values(series: pd.Series, kind: str, dialect: str) -> np.ndarray:
     """Values ready for the driver: text, numbers, booleans and UTC times; missing -> None."""
     if kind == "timestamp":
         times = pd.to_datetime(series, utc=True)
         if dialect == "sqlite":  # the layout SQLAlchemy's SQLite DateTime reads back
-            text = times.dt.tz_localize(None).dt.strftime("%Y-%m-%d %H:%M:%S.%f")
+            values = times.dt.tz_localize(None).dt.strftime("%Y-%m-%d %H:%M:%S.%f")
         else:
-            text = times.dt.strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
-        return text.astype(object).where(times.notna(), None)
-    if kind == "int":
-        numbers = pd.to_numeric(series, errors="coerce").astype("Int64")
-        return numbers.astype(object).where(numbers.notna(), None)
-    if kind == "float":
-        numbers = pd.to_numeric(series, errors="coerce").astype("float64")
-        return numbers.astype(object).where(numbers.notna(), None)
-    if kind == "bool":
-        flags = series.astype("boolean")
-        return flags.astype(object).where(flags.notna(), None)
-    text = series.astype("string")
-    return text.astype(object).where(text.notna(), None)
+            values = times.dt.strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
+        values = values.astype("string")
+    elif kind == "int":
+        values = pd.to_numeric(series, errors="coerce").astype("Int64")
+    elif kind == "float":
+        values = pd.to_numeric(series, errors="coerce").astype("Float64")
+    elif kind == "bool":
+        values = series.astype("boolean")
+    else:
+        values = series.astype("string")
+    return values.to_numpy(dtype=object, na_value=None)
 
 
 def load_frame(connection: sa.Connection, table: str, frame: pd.DataFrame, columns: Mapping[str, str]) -> int:
@@ -60,12 +58,10 @@ def load_frame(connection: sa.Connection, table: str, frame: pd.DataFrame, colum
     if frame.empty:
         return 0
     dialect = connection.dialect.name
-    prepared = pd.DataFrame(
-        {column: _column_values(frame[column], kind, dialect) for column, kind in columns.items()},
-        index=frame.index,
-    )
+    values = [_column_values(frame[column], kind, dialect) for column, kind in columns.items()]
     names = ", ".join(columns)
     if dialect == "postgresql":
+        prepared = pd.DataFrame(dict(zip(columns, values, strict=True)))
         buffer = io.StringIO()
         prepared.to_csv(buffer, index=False, header=False, na_rep="\\N")
         raw = connection.connection.driver_connection
@@ -76,7 +72,7 @@ def load_frame(connection: sa.Connection, table: str, frame: pd.DataFrame, colum
             copy.write(buffer.getvalue())
         return len(prepared)
     placeholders = ", ".join("?" for _ in columns)
-    rows = list(prepared.itertuples(index=False, name=None))
+    rows = list(zip(*values, strict=True))
     connection.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)
     return len(rows)
 

@@ -63,6 +63,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB of page cache: bulk upserts touch big indexes
+    cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
 
 
