@@ -89,7 +89,6 @@ def sqlite_url(tmp_path: Path) -> str:
 def crm_url(request: pytest.FixtureRequest) -> str:
     """An empty CRM database URL, once on SQLite and once on PostgreSQL."""
     if request.param == "postgresql":
-        request.applymarker(pytest.mark.postgres)
         return request.getfixturevalue("postgres_url")
     return request.getfixturevalue("sqlite_url")
 
@@ -119,3 +118,25 @@ def crm_connection_env(crm_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """Point the Airflow connection ``crm_db`` at the test's CRM database (as an env var URI)."""
     monkeypatch.setenv("AIRFLOW_CONN_CRM_DB", crm_url)
     return crm_url
+
+
+def pytest_collection_modifyitems(config, items) -> None:  # noqa: ARG001 - pytest hook signature
+    """Mark every test that talks to the PostgreSQL server with ``postgres``."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        uses_server = {"postgres_url", "postgres_admin_url"} & set(item.fixturenames)
+        if params.get("crm_url") == "postgresql" or (uses_server and "crm_url" not in params):
+            item.add_marker(pytest.mark.postgres)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001 - pytest hook signature
+    """Say plainly how many tests ran against the real PostgreSQL server (CI must show them)."""
+    outcomes = {"passed": 0, "failed": 0, "skipped": 0}
+    for outcome in outcomes:
+        for report in terminalreporter.stats.get(outcome, []):
+            if "postgres" in getattr(report, "keywords", {}):
+                outcomes[outcome] += 1
+    terminalreporter.write_line(
+        f"PostgreSQL tests (127.0.0.1:5432): {outcomes['passed']} passed, {outcomes['failed']} failed, "
+        f"{outcomes['skipped']} skipped"
+    )

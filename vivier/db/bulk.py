@@ -6,7 +6,6 @@ both engines understand.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
 
 import numpy as np
@@ -33,44 +32,65 @@ def create_temp_table(connection: sa.Connection, name: str, columns: Mapping[str
     connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} ({body}){suffix}")
 
 
-def _column_values(series: pd.Series, kind: str, dialect: str) -> np.ndarray:
-    """Values ready for the driver: text, numbers, booleans and UTC times; missing -> None."""
+def _typed(series: pd.Series, kind: str) -> pd.Series:
+    """The column with the nullable dtype of its SQL kind (times in UTC)."""
     if kind == "timestamp":
-        times = pd.to_datetime(series, utc=True)
-        if dialect == "sqlite":  # the layout SQLAlchemy's SQLite DateTime reads back
-            values = times.dt.tz_localize(None).dt.strftime("%Y-%m-%d %H:%M:%S.%f")
-        else:
-            values = times.dt.strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
-        values = values.astype("string")
-    elif kind == "int":
-        values = pd.to_numeric(series, errors="coerce").astype("Int64")
-    elif kind == "float":
-        values = pd.to_numeric(series, errors="coerce").astype("Float64")
-    elif kind == "bool":
-        values = series.astype("boolean")
-    else:
-        values = series.astype("string")
-    return values.to_numpy(dtype=object, na_value=None)
+        return pd.to_datetime(series, utc=True)
+    if kind == "int":
+        return pd.to_numeric(series, errors="coerce").astype("Int64")
+    if kind == "float":
+        return pd.to_numeric(series, errors="coerce").astype("Float64")
+    if kind == "bool":
+        return series.astype("boolean")
+    return series.astype("string")
+
+
+def _driver_values(series: pd.Series, kind: str) -> np.ndarray:
+    """Python values for the SQLite driver; missing -> None; times in the layout SQLAlchemy reads back."""
+    typed = _typed(series, kind)
+    if kind == "timestamp":
+        typed = typed.dt.tz_localize(None).dt.strftime("%Y-%m-%d %H:%M:%S.%f").astype("string")
+    return typed.to_numpy(dtype=object, na_value=None)
+
+
+def _copy_csv(frame: pd.DataFrame, columns: Mapping[str, str]) -> bytes:
+    """The rows as CSV for PostgreSQL's COPY, written by Arrow's C++ writer.
+
+    Every non-missing value is quoted and missing ones are left empty and unquoted, which is
+    exactly how COPY's CSV format tells an empty string from NULL.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    arrays = {}
+    for column, kind in columns.items():
+        typed = _typed(frame[column], kind)
+        if kind == "timestamp":
+            typed = typed.dt.strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
+        typed = typed.astype("string")
+        # through Python objects: Arrow arrays taken straight from concatenated pandas string
+        # columns were seen written with garbage (NUL) bytes by the CSV writer
+        arrays[column] = pa.array(typed.to_numpy(dtype=object, na_value=None), type=pa.string())
+    sink = pa.BufferOutputStream()
+    pa_csv.write_csv(
+        pa.table(arrays),
+        sink,
+        write_options=pa_csv.WriteOptions(include_header=False, quoting_style="all_valid"),
+    )
+    return sink.getvalue().to_pybytes()
 
 
 def load_frame(connection: sa.Connection, table: str, frame: pd.DataFrame, columns: Mapping[str, str]) -> int:
-    """Append ``frame[columns]`` to ``table`` in bulk; returns the number of rows written."""
+    """Append ``frame[columns]`` to ``table`` in bulk (COPY on PostgreSQL); returns the rows written."""
     if frame.empty:
         return 0
-    dialect = connection.dialect.name
-    values = [_column_values(frame[column], kind, dialect) for column, kind in columns.items()]
     names = ", ".join(columns)
-    if dialect == "postgresql":
-        prepared = pd.DataFrame(dict(zip(columns, values, strict=True)))
-        buffer = io.StringIO()
-        prepared.to_csv(buffer, index=False, header=False, na_rep="\\N")
+    if connection.dialect.name == "postgresql":
         raw = connection.connection.driver_connection
-        with (
-            raw.cursor() as cursor,
-            cursor.copy(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv, NULL '\\N')") as copy,
-        ):
-            copy.write(buffer.getvalue())
-        return len(prepared)
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
+            copy.write(_copy_csv(frame, columns))
+        return len(frame)
+    values = [_driver_values(frame[column], kind) for column, kind in columns.items()]
     placeholders = ", ".join("?" for _ in columns)
     rows = list(zip(*values, strict=True))
     connection.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)

@@ -34,11 +34,15 @@ def normalise_applications(valid: pd.DataFrame, default_region: str = "FR") -> p
     ``default_region``.
     """
     frame = valid.copy()
-    split = split_full_names(frame["full_name"])
     first = clean_names(frame["first_name"])
     last = clean_names(frame["last_name"])
-    frame["first_name"] = first.fillna(split["first_name"].pipe(clean_names))
-    frame["last_name"] = last.fillna(split["last_name"].pipe(clean_names))
+    one_field = (first.isna() | last.isna()) & frame["full_name"].notna()
+    if one_field.any():  # split the one-field names only where a part is missing
+        split = split_full_names(frame.loc[one_field, "full_name"])
+        first = first.fillna(split["first_name"].pipe(clean_names))
+        last = last.fillna(split["last_name"].pipe(clean_names))
+    frame["first_name"] = first
+    frame["last_name"] = last
     joined = (frame["first_name"].fillna("") + " " + frame["last_name"].fillna("")).str.strip()
     frame["full_name"] = clean_names(frame["full_name"]).fillna(joined.mask(joined == ""))
     located = split_city_country(frame["city"])

@@ -286,6 +286,10 @@ def build_people(
         rejected_at=applications["rejected_at_ts"],
     )
     persons = persons.rename(columns={"country_code": "country", "language_code": "language"})
+    # persons are created in email order, so email order = person_id order: sorted stages insert
+    # into the CRM's indexes sequentially instead of at random places
+    applications = applications.sort_values(["email", "source_system", "source_application_id"])
+    tags = tags.sort_values(["email", "kind", "value"])
     paths = {name: staging_dir / f"{name}.parquet" for name in ("persons", "applications", "tags")}
     persons.to_parquet(paths["persons"])
     applications.to_parquet(paths["applications"])

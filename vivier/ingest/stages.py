@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,18 +16,15 @@ DEFAULT_STAGE_MAP = INCLUDE_DIR / "ingest" / "stages.yaml"
 
 
 def fold(series: pd.Series) -> pd.Series:
-    """Case- and accent-insensitive form of free text (vectorised over the distinct values)."""
-    values = series.astype("string")
-    uniques = values.dropna().unique()
-    folded = {
-        value: re.sub(
-            r"\s+", " ", "".join(c for c in unicodedata.normalize("NFKD", value) if not unicodedata.combining(c))
-        )
-        .casefold()
-        .strip()
-        for value in uniques
-    }
-    return values.map(folded)
+    """Case- and accent-insensitive form of free text, whitespace collapsed (vectorised)."""
+    text = series.astype("string")
+    return (
+        text.str.normalize("NFKD")
+        .str.replace(r"\p{Mn}", "", regex=True)
+        .str.lower()
+        .str.replace(r"\s+", " ", regex=True)
+        .str.strip()
+    )
 
 
 @dataclass(frozen=True)
