@@ -34,8 +34,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@touch $@
 
 # The editable install points at this checkout (re-done when the venv served another clone).
+# The check runs from / so that the checkout itself (the current directory) cannot satisfy the import.
 install: $(STAMP)
-	@$(PY) -c "import vivier, pathlib, sys; sys.exit(pathlib.Path(vivier.__file__).resolve().parent.parent != pathlib.Path('$(CURDIR)').resolve())" 2>/dev/null \
+	@(cd / && $(abspath $(PY)) -c "import vivier, pathlib, sys; sys.exit(pathlib.Path(vivier.__file__).resolve().parent.parent != pathlib.Path('$(CURDIR)').resolve())") 2>/dev/null \
 		|| $(PY) -m pip install --quiet --no-deps -e .
 
 airflow-db: install
