@@ -100,7 +100,12 @@ def load_frame(connection: sa.Connection, table: str, frame: pd.DataFrame, colum
 def stage_frame(connection: sa.Connection, name: str, frame: pd.DataFrame, columns: Mapping[str, str]) -> int:
     """Create temp table ``name`` with ``columns`` and bulk-load ``frame`` into it."""
     create_temp_table(connection, name, columns)
-    return load_frame(connection, name, frame, columns)
+    written = load_frame(connection, name, frame, columns)
+    if connection.dialect.name == "postgresql":
+        # autovacuum never analyzes temporary tables: without statistics the planner guesses
+        # a handful of rows and picks nested loops for million-row joins
+        connection.exec_driver_sql(f"ANALYZE {name}")
+    return written
 
 
 def in_chunks(values: np.ndarray | list, size: int = 50_000):

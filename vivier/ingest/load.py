@@ -100,6 +100,13 @@ def _count(connection: sa.Connection, table: str) -> int:
     return connection.exec_driver_sql(f"SELECT COUNT(*) FROM {table}").scalar_one()
 
 
+def _refresh_statistics(connection: sa.Connection, *tables: str) -> None:
+    """On PostgreSQL, sample tables that just changed a lot, so the next statements get good plans."""
+    if connection.dialect.name == "postgresql":
+        for table in tables:
+            connection.exec_driver_sql(f"ANALYZE {table}")
+
+
 def _identities(connection: sa.Connection) -> dict[int, int]:
     return {row.person_id: row.identities for row in run_sql(connection, "ingest/source_identities")[0]}
 
@@ -150,11 +157,13 @@ def load_ingestion(
         run_sql(connection, "ingest/upsert_persons", as_of=stamp)
         create_temp_table(connection, "touched_persons", {"person_id": "int"})
         run_sql(connection, "ingest/touched_persons")
+        _refresh_statistics(connection, "persons", "touched_persons")
         identities_before = _identities(connection)
 
         staged_applications = applications.assign(file_id=applications["content_sha256"].map(file_ids))
         stage_frame(connection, "stage_applications", staged_applications, APPLICATION_COLUMNS)
         run_sql(connection, "ingest/upsert_applications", as_of=stamp)
+        _refresh_statistics(connection, "applications")
         run_sql(connection, "ingest/refresh_person_aggregates", silver_min_rank=silver_min_rank)
 
         stage_frame(connection, "stage_tags", tags, TAG_COLUMNS)
