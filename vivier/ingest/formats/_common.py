@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from vivier.ingest.canonical import CANONICAL_COLUMNS, RejectedRecord, conform, empty_frame
+from vivier.ingest.canonical import CANONICAL_COLUMNS, RejectedRecord, UnreadableFileError, conform, empty_frame
 from vivier.ingest.mapping import fold
 
 RAW_LIMIT = 2000  # characters of a rejected record kept for the quarantine report
@@ -225,3 +225,12 @@ def truthy(value: Any) -> bool | None:
         if lowered in {"false", "no", "0"}:
             return False
     return None
+
+
+def candidate_items(document: Any, vendor: str) -> list[Any]:
+    """The candidate list of a ``{"candidates": [...]}`` export (or a bare list of candidates)."""
+    if isinstance(document, dict) and isinstance(document.get("candidates"), list):
+        return document["candidates"]
+    if isinstance(document, list):
+        return document
+    raise UnreadableFileError(f"not a {vendor} export (expected {{'candidates': [...]}})")

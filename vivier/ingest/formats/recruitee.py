@@ -13,11 +13,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from vivier.ingest.canonical import ParsedFile, RejectedRecord, UnreadableFileError
+from vivier.ingest.canonical import ParsedFile, RejectedRecord
 from vivier.ingest.detect import load_json
 from vivier.ingest.formats._common import (
     ColumnBuilder,
     as_list,
+    candidate_items,
     custom_skills_years_birth,
     dig,
     join_pipe,
@@ -81,12 +82,7 @@ def _person(candidate: dict[str, Any]) -> dict[str, Any]:
 
 
 def parse_document(document: Any) -> ParsedFile:
-    if isinstance(document, dict) and isinstance(document.get("candidates"), list):
-        candidates = document["candidates"]
-    elif isinstance(document, list):
-        candidates = document
-    else:
-        raise UnreadableFileError("not a Recruitee export (expected {'candidates': [...]})")
+    candidates = candidate_items(document, "Recruitee")
     rows = ColumnBuilder()
     rejected: list[RejectedRecord] = []
     for i, candidate in enumerate(candidates, start=1):

@@ -10,10 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from vivier.ingest.canonical import ParsedFile, RejectedRecord, UnreadableFileError
+from vivier.ingest.canonical import ParsedFile, RejectedRecord
 from vivier.ingest.detect import load_json
 from vivier.ingest.formats._common import (
     ColumnBuilder,
+    candidate_items,
     custom_skills_years_birth,
     dig,
     join_pipe,
@@ -81,12 +82,7 @@ def _record(c: dict[str, Any], source_row: int) -> dict[str, Any]:
 
 
 def parse_document(document: Any) -> ParsedFile:
-    if isinstance(document, dict) and isinstance(document.get("candidates"), list):
-        candidates = document["candidates"]
-    elif isinstance(document, list):
-        candidates = document
-    else:
-        raise UnreadableFileError("not a Workable export (expected {'candidates': [...]})")
+    candidates = candidate_items(document, "Workable")
     rows = ColumnBuilder()
     rejected: list[RejectedRecord] = []
     for i, candidate in enumerate(candidates, start=1):
