@@ -135,6 +135,12 @@ def test_every_fixture_format_is_loaded_and_every_row_accounted_for(crm_engine, 
     assert all(e == e.strip().lower() for e in emails)
     assert table_rows(crm_engine, quarantine) == int(files["rows_quarantined"].sum()) + whole_file
 
+    reports = {p.stem: p.read_text(encoding="utf-8") for p in (tmp_path / "work" / "reports").glob("*.html")}
+    assert len(reports) == len(files)
+    assert all("Validation report" in html for html in reports.values())
+    emails_in_fixtures = [e for e in emails if e]
+    assert not any(email in html for html in reports.values() for email in emails_in_fixtures), "reports carry no PII"
+
 
 def test_rerun_and_redrop_change_nothing(crm_engine, tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
