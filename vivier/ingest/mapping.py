@@ -32,7 +32,6 @@ import codecs
 import fnmatch
 import os
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +40,7 @@ from typing import Any
 import yaml
 
 from vivier.ingest.canonical import CANONICAL_FIELDS, VENDORS, UnreadableFileError
+from vivier.tagging.normalize import strip_accents
 
 MAPPABLE_FIELDS: tuple[str, ...] = tuple(f for f in CANONICAL_FIELDS if f not in ("source_row", "source_system"))
 DATE_FORMATS = ("dayfirst", "monthfirst", "iso", "auto")
@@ -275,8 +275,7 @@ _AMBIGUOUS: dict[str, tuple[str, str]] = {
 
 def fold(value: str) -> str:
     """Lower-case, accent-free, alphanumeric-only form of a label (for tolerant comparisons)."""
-    decomposed = unicodedata.normalize("NFKD", value)
-    return re.sub(r"[^a-z0-9]+", "", "".join(c for c in decomposed if not unicodedata.combining(c)).lower())
+    return re.sub(r"[^a-z0-9]+", "", strip_accents(value).lower())
 
 
 def header_key(header: Any) -> str:

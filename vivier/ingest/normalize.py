@@ -7,11 +7,12 @@ distinct value, never once per row.
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import cache
 
 import numpy as np
 import pandas as pd
+
+from vivier.tagging.normalize import strip_accents
 
 # A pragmatic address syntax check (the mailbox cannot be verified offline): one @, a dotted
 # domain with a 2+ letter TLD, no spaces, no consecutive or edge dots in the local part.
@@ -55,12 +56,8 @@ def valid_email(emails: pd.Series) -> pd.Series:
     return emails.astype("string").str.fullmatch(EMAIL_PATTERN).fillna(False).astype(bool)
 
 
-def _strip_accents(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-
-
 def _fold_key(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", _strip_accents(text).casefold()).strip()
+    return re.sub(r"[^a-z0-9]+", " ", strip_accents(text).casefold()).strip()
 
 
 @cache

@@ -99,8 +99,9 @@ def _raw_records(rows: pd.DataFrame) -> list[str]:
 
 
 def _quarantine_frame(
-    sha: str, file_name: str, source_rows, record_keys, reasons: list[list[dict]], raw: list[str | None]
+    sha, file_name, source_rows, record_keys, reasons: list[list[dict]], raw: list[str | None]
 ) -> pd.DataFrame:
+    """Quarantine rows; ``sha`` and ``file_name`` are one value for the whole file or one per row."""
     return pd.DataFrame(
         {
             "content_sha256": sha,
@@ -311,18 +312,16 @@ def file_accounting(results: list[FileResult], suppressed: pd.DataFrame) -> tupl
     People on the suppression list are quarantined without any of their data (they asked to be forgotten).
     """
     quarantine = [pd.read_parquet(r.quarantine_path) for r in results]
+    names = {r.content_sha256: r.file_name for r in results}
     suppressed_rows = _quarantine_frame(
-        "",
-        "",
+        suppressed["content_sha256"].to_numpy(),
+        suppressed["content_sha256"].map(names).to_numpy(),
         suppressed["source_row"],
         [None] * len(suppressed),
         [[{"check": "not_suppressed", "column": None, "detail": "person erased or suppressed: not re-created"}]]
         * len(suppressed),
         [None] * len(suppressed),
     )
-    names = {r.content_sha256: r.file_name for r in results}
-    suppressed_rows["content_sha256"] = suppressed["content_sha256"].to_numpy()
-    suppressed_rows["source_file"] = suppressed_rows["content_sha256"].map(names)
     all_quarantine = pd.concat([*quarantine, suppressed_rows], ignore_index=True)
     per_file_suppressed = suppressed["content_sha256"].value_counts()
     files = pd.DataFrame([r.to_dict() for r in results])

@@ -184,8 +184,7 @@ def validate(
         "email_regex": f"^{EMAIL_PATTERN}$",
         "max_field_chars": max_field_chars,
     }
-    checked = frame.drop(columns=[c for c in ("raw",) if c in frame.columns])
-    result = _run_gx(checked, suite_spec, parameters)
+    result = _run_gx(frame, suite_spec, parameters)
 
     failures: list[pd.DataFrame] = []
     outcomes: list[dict[str, Any]] = []

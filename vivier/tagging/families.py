@@ -21,14 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from vivier.tagging.lookup import Entry, PhraseIndex
 from vivier.tagging.normalize import Tokenizer, has_separator, is_separator, strip_accents
-from vivier.tagging.taxonomy import Alias, TaxonomyError, parse_alias
+from vivier.tagging.taxonomy import Alias, TaxonomyError, parse_alias, read_yaml
 
 # The C loader (libyaml) parses the shipped files ~10x faster than the pure-Python one.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DEFAULT_FAMILIES_PATH = Path(__file__).resolve().parents[2] / "include" / "taxonomy" / "job_families.yaml"
 FAMILIES_ENV_VAR = "VIVIER_JOB_FAMILIES"
 OTHER = "other"
@@ -61,11 +58,7 @@ class JobFamilies:
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None) -> JobFamilies:
         """Load the YAML; default ``$VIVIER_JOB_FAMILIES`` or the shipped ``job_families.yaml``."""
-        if path is None:
-            path = os.environ.get(FAMILIES_ENV_VAR) or DEFAULT_FAMILIES_PATH
-        p = Path(path)
-        with p.open(encoding="utf-8") as fh:
-            data = yaml.load(fh, Loader=_YAML_LOADER)
+        p, data = read_yaml(path, FAMILIES_ENV_VAR, DEFAULT_FAMILIES_PATH)
         return cls.from_dict(data, source=p)
 
     @classmethod

@@ -37,6 +37,15 @@ from vivier.tagging.normalize import Tokenizer, has_separator, is_separator, str
 
 # The C loader (libyaml) parses the shipped files ~10x faster than the pure-Python one.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_yaml(path: str | os.PathLike[str] | None, env_var: str, default: Path) -> tuple[Path, Any]:
+    """Parse a YAML file: ``path``, else the file named by ``env_var``, else ``default``."""
+    p = Path(path if path is not None else os.environ.get(env_var) or default)
+    with p.open(encoding="utf-8") as fh:
+        return p, yaml.load(fh, Loader=_YAML_LOADER)
+
+
 LANGUAGES: tuple[str, ...] = ("en", "fr", "de", "it")
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "include" / "taxonomy" / "skills.yaml"
 ENV_VAR = "VIVIER_TAXONOMY"
@@ -194,11 +203,7 @@ class SkillTaxonomy:
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None) -> SkillTaxonomy:
         """Load a taxonomy YAML; default: ``$VIVIER_TAXONOMY`` or the shipped ``skills.yaml``."""
-        if path is None:
-            path = os.environ.get(ENV_VAR) or DEFAULT_PATH
-        p = Path(path)
-        with p.open(encoding="utf-8") as fh:
-            data = yaml.load(fh, Loader=_YAML_LOADER)
+        p, data = read_yaml(path, ENV_VAR, DEFAULT_PATH)
         return cls.from_dict(data, source=p)
 
     @classmethod
