@@ -75,6 +75,7 @@ persons = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
     sa.Column("name_key", sa.Text),
+    sa.Column("preferred_language", sa.String(2)),
     sa.Index(None, "phone_e164"),
     sa.Index(None, "name_key"),
 )
@@ -152,7 +153,7 @@ consent_events = sa.Table(
     "consent_events",
     metadata,
     _id("event_id"),
-    sa.Column("person_id", sa.Integer, sa.ForeignKey("persons.person_id", ondelete="CASCADE"), nullable=False),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("persons.person_id", ondelete="SET NULL")),
     sa.Column("purpose", sa.Text, nullable=False),
     sa.Column("action", sa.Text, nullable=False),
     sa.Column("source", sa.Text, nullable=False),
@@ -280,4 +281,87 @@ identity_suggestions = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("reviewed_at", Timestamp),
     sa.UniqueConstraint("person_id", "other_person_id", "rule"),
+)
+
+consent_current = sa.Table(
+    "consent_current",
+    metadata,
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("persons.person_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("purpose", sa.Text, primary_key=True),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("is_active", sa.Boolean, nullable=False),
+    sa.Column("granted_at", Timestamp),
+    sa.Column("expires_at", Timestamp),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("text_version", sa.Text),
+    sa.Column("last_event_id", sa.Integer, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Index(None, "purpose", "is_active"),
+)
+
+contact_preferences = sa.Table(
+    "contact_preferences",
+    metadata,
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("persons.person_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("purpose", sa.Text, primary_key=True),
+    sa.Column("frequency", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+
+contact_events = sa.Table(
+    "contact_events",
+    metadata,
+    _id("contact_id"),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("persons.person_id", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("occurred_at", Timestamp, nullable=False),
+    sa.Column("recorded_at", Timestamp, nullable=False),
+    sa.Index(None, "person_id", "occurred_at"),
+)
+
+gdpr_requests = sa.Table(
+    "gdpr_requests",
+    metadata,
+    _id("request_id"),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("persons.person_id", ondelete="SET NULL")),
+    sa.Column("email_hmac", sa.String(64)),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("received_at", Timestamp, nullable=False),
+    sa.Column("due_at", Timestamp, nullable=False),
+    sa.Column("completed_at", Timestamp),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("outcome", sa.Text),
+    sa.Column("export_path", sa.Text),
+    sa.Column("run_id", sa.Text),
+    sa.Index(None, "status"),
+)
+
+retention_notices = sa.Table(
+    "retention_notices",
+    metadata,
+    _id("notice_id"),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("persons.person_id", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("purpose", sa.Text),
+    sa.Column("deadline", Timestamp, nullable=False),
+    sa.Column("send_on", Timestamp, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("planned_at", Timestamp, nullable=False),
+    sa.Column("sent_at", Timestamp),
+    sa.Column("message_id", sa.Text),
+    sa.UniqueConstraint("person_id", "kind", "deadline"),
+    sa.Index(None, "status", "send_on"),
+)
+
+pool_snapshots = sa.Table(
+    "pool_snapshots",
+    metadata,
+    sa.Column("pool_id", sa.Integer, sa.ForeignKey("pools.pool_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("as_of", sa.Date, primary_key=True),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("joined", sa.Integer, nullable=False),
+    sa.Column("left_count", sa.Integer, nullable=False),
 )
