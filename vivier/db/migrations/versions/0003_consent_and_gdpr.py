@@ -75,9 +75,7 @@ def upgrade() -> None:
         _person_fk("contact_events", "CASCADE"),
         sa.PrimaryKeyConstraint("contact_id", name=op.f("pk_contact_events")),
     )
-    op.create_index(
-        op.f("ix_contact_events_person_id_occurred_at"), "contact_events", ["person_id", "occurred_at"]
-    )
+    op.create_index(op.f("ix_contact_events_person_id_occurred_at"), "contact_events", ["person_id", "occurred_at"])
 
     op.create_table(
         "gdpr_requests",
@@ -112,9 +110,7 @@ def upgrade() -> None:
         sa.Column("message_id", sa.Text(), nullable=True),
         _person_fk("retention_notices", "CASCADE"),
         sa.PrimaryKeyConstraint("notice_id", name=op.f("pk_retention_notices")),
-        sa.UniqueConstraint(
-            "person_id", "kind", "deadline", name=op.f("uq_retention_notices_person_id_kind_deadline")
-        ),
+        sa.UniqueConstraint("person_id", "kind", "deadline", name=op.f("uq_retention_notices_person_id_kind_deadline")),
     )
     op.create_index(op.f("ix_retention_notices_status_send_on"), "retention_notices", ["status", "send_on"])
 
