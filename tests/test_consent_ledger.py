@@ -119,3 +119,23 @@ def test_contacts_preferences_and_language(crm_engine) -> None:
             set_frequency(connection, pid, "job_offers", "hourly", "web_form", day(4))
         with pytest.raises(ConsentError):
             record_contact(connection, pid, "open", "mailbox", day(4))
+
+
+def test_export_signals_per_person_a_refusal_anywhere_wins() -> None:
+    from vivier.ingest.consent import consent_signals
+
+    applications = pd.DataFrame(
+        {
+            "email": ["a@x.org", "a@x.org", "b@x.org", "c@x.org", "d@x.org", "e@x.org"],
+            "consent_future_jobs": [True, None, True, None, False, None],
+            "consent_expires_at": ["2027-01-01", None, "2027-03-01T00:00:00Z", None, None, None],
+            "unsubscribed": [None, True, None, None, None, None],
+            "content_sha256": ["f1", "f2", "f1", "f1", "f2", "f2"],
+        }
+    )
+    signals = consent_signals(applications).set_index("email")
+    assert sorted(signals.index) == ["a@x.org", "b@x.org", "d@x.org"]  # c and e said nothing
+    assert not signals.loc["a@x.org", "wants"]  # consented once, unsubscribed later
+    assert signals.loc["b@x.org", "wants"]
+    assert pd.Timestamp(signals.loc["b@x.org", "expires_at"]) == pd.Timestamp("2027-03-01T00:00:00Z")
+    assert not signals.loc["d@x.org", "wants"]

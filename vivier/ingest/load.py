@@ -94,6 +94,7 @@ class LoadCounts:
     quarantined: int
     merges: int
     suggestions: int
+    consent_events: int = 0
 
 
 def _count(connection: sa.Connection, table: str) -> int:
@@ -109,6 +110,34 @@ def _refresh_statistics(connection: sa.Connection, *tables: str) -> None:
 
 def _identities(connection: sa.Connection) -> dict[int, int]:
     return {row.person_id: row.identities for row in run_sql(connection, "ingest/source_identities")[0]}
+
+
+def _import_consent(
+    connection: sa.Connection, applications: pd.DataFrame, file_ids: pd.Series, as_of: pd.Timestamp
+) -> int:
+    """Consent the exports recorded, into the ledger (it never raises consent nor undoes a withdrawal)."""
+    from vivier.consent.ledger import import_ats_consent
+    from vivier.ingest.consent import consent_signals
+
+    signals = consent_signals(applications)
+    if signals.empty:
+        return 0
+    create_temp_table(connection, "stage_consent_emails", {"email": "text", "position": "int"})
+    load_frame(
+        connection,
+        "stage_consent_emails",
+        signals.assign(position=range(len(signals))),
+        {"email": "text", "position": "int"},
+    )
+    ids = pd.read_sql(
+        sa.text("SELECT s.position, p.person_id FROM stage_consent_emails AS s JOIN persons AS p ON p.email = s.email"),
+        connection,
+    ).set_index("position")["person_id"]
+    connection.exec_driver_sql("DROP TABLE IF EXISTS stage_consent_emails")
+    signals = signals.assign(
+        person_id=ids.reindex(range(len(signals))).to_numpy(), file_id=signals["content_sha256"].map(file_ids)
+    )
+    return import_ats_consent(connection, signals.dropna(subset=["person_id"]), as_of)
 
 
 def load_ingestion(
@@ -169,6 +198,8 @@ def load_ingestion(
         stage_frame(connection, "stage_tags", tags, TAG_COLUMNS)
         run_sql(connection, "ingest/insert_person_tags")
 
+        consent_added = _import_consent(connection, applications, file_ids, as_of)
+
         suggestions_before = _count(connection, "identity_suggestions")
         run_sql(connection, "ingest/identity_suggestions", as_of=stamp, max_group=suggestion_max_group)
         suggestions = _count(connection, "identity_suggestions") - suggestions_before
@@ -225,4 +256,5 @@ def load_ingestion(
         quarantined=len(quarantine_rows),
         merges=len(merged),
         suggestions=suggestions,
+        consent_events=consent_added,
     )
