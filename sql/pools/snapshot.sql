@@ -1,0 +1,12 @@
+-- Pool sizes on the refresh day; joined/left count the stays that began/ended at this refresh
+-- time, so a re-run writes the same figures.
+DELETE FROM pool_snapshots WHERE as_of = :as_of_date AND pool_id IN (SELECT pool_id FROM pool_refreshed);
+
+INSERT INTO pool_snapshots (pool_id, as_of, size, joined, left_count)
+SELECT
+    r.pool_id,
+    :as_of_date,
+    (SELECT COUNT(*) FROM pool_members AS m WHERE m.pool_id = r.pool_id AND m.left_at IS NULL),
+    (SELECT COUNT(*) FROM pool_members AS m WHERE m.pool_id = r.pool_id AND m.joined_at = :as_of AND m.left_at IS NULL),
+    (SELECT COUNT(*) FROM pool_members AS m WHERE m.pool_id = r.pool_id AND m.left_at = :as_of)
+FROM pool_refreshed AS r;
