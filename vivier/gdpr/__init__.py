@@ -1,0 +1,1 @@
+"""GDPR: retention rules, erasure with suppression, access exports, data-subject requests."""
