@@ -36,7 +36,9 @@ def test_pools_refresh_fills_the_shipped_pools(airflow_db, crm_connection_env: s
     upgrade(engine)
     with engine.begin() as connection:
         consented, silent = add_persons(connection, 2, is_silver_medalist=True)
-        record_event(connection, consented, "events", "confirmed", "double_opt_in", pd.Timestamp("2026-01-01", tz="UTC"))
+        record_event(
+            connection, consented, "events", "confirmed", "double_opt_in", pd.Timestamp("2026-01-01", tz="UTC")
+        )
 
     dag = DagBag(dag_folder=str(DAGS_DIR / "pools_refresh.py")).get_dag("pools_refresh")
     run = dag.test()

@@ -54,7 +54,8 @@ def submit_request(
 ) -> int:
     """Record a request (by email or by person) with its deadline; returns its ``request_id``.
 
-    Only a keyed hash of the email is stored. A request is an active act of the person: it counts
+    Only a keyed hash of the email is stored. The same kind, email and time again returns the
+    request already recorded. A request is an active act of the person: it counts
     as a contact.
     """
     if kind not in KINDS:
@@ -70,12 +71,22 @@ def submit_request(
         if normalised is None:
             raise RequestError(f"no person {person_id}")
     received = pd.Timestamp(received_at)
+    email_hmac = email_hmacs([normalised], suppression_key)[0]
+    same = connection.execute(
+        sa.select(gdpr_requests.c.request_id).where(
+            gdpr_requests.c.kind == kind,
+            gdpr_requests.c.email_hmac == email_hmac,
+            gdpr_requests.c.received_at == received.to_pydatetime(),
+        )
+    ).scalar()
+    if same is not None:  # the same request recorded again (a re-run): nothing new
+        return int(same)
     request_id = connection.execute(
         gdpr_requests.insert()
         .values(
             kind=kind,
             person_id=person_id,
-            email_hmac=email_hmacs([normalised], suppression_key)[0],
+            email_hmac=email_hmac,
             source=source,
             received_at=received.to_pydatetime(),
             due_at=(received + rules.days("request_deadline_days")).to_pydatetime(),
@@ -131,7 +142,9 @@ def _answer(
             rows = sum(len(rows) for rows in document.values())
             status, outcome = "completed", f"exported {rows} row(s) from {len(document)} table(s)"
     else:
-        if person_id is None:
+        if person_id is None and request["email_hmac"] is None:
+            status, outcome = "not_found", "no data held"
+        elif person_id is None:
             added = suppress(connection, [request["email_hmac"]], "erasure", as_of)
             status = "not_found"
             outcome = "no data held; email suppressed" if added else "no data held; email already suppressed"

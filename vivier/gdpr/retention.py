@@ -47,7 +47,7 @@ class RetentionReport:
 
 
 def _utc(series: pd.Series) -> pd.Series:
-    return pd.to_datetime(series, utc=True, format="mixed")
+    return pd.to_datetime(series, utc=True, format="mixed").astype("datetime64[us, UTC]")
 
 
 def _latest(*series: pd.Series) -> pd.Series:
@@ -89,7 +89,7 @@ def run_retention(
 ) -> RetentionReport:
     """Apply the retention rules as of ``as_of`` (see the module docstring)."""
     rules = rules or RetentionRules.load()
-    as_of = pd.Timestamp(as_of)
+    as_of = pd.Timestamp(as_of).as_unit("us")
     as_of = as_of.tz_localize("UTC") if as_of.tzinfo is None else as_of.tz_convert("UTC")
     with engine.begin() as connection:
         cleared = connection.execute(
