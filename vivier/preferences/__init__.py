@@ -1,0 +1,1 @@
+"""The preference centre: signed links, one-click unsubscribe, preferences, double opt-in, data requests."""
