@@ -6,7 +6,9 @@ INSERT INTO pool_snapshots (pool_id, as_of, size, joined, left_count)
 SELECT
     r.pool_id,
     :as_of_date,
-    (SELECT COUNT(*) FROM pool_members AS m WHERE m.pool_id = r.pool_id AND m.left_at IS NULL),
-    (SELECT COUNT(*) FROM pool_members AS m WHERE m.pool_id = r.pool_id AND m.joined_at = :as_of AND m.left_at IS NULL),
-    (SELECT COUNT(*) FROM pool_members AS m WHERE m.pool_id = r.pool_id AND m.left_at = :as_of)
-FROM pool_refreshed AS r;
+    COALESCE(SUM(CASE WHEN m.left_at IS NULL THEN 1 ELSE 0 END), 0),
+    COALESCE(SUM(CASE WHEN m.joined_at = :as_of AND m.left_at IS NULL THEN 1 ELSE 0 END), 0),
+    COALESCE(SUM(CASE WHEN m.left_at = :as_of THEN 1 ELSE 0 END), 0)
+FROM pool_refreshed AS r
+LEFT JOIN pool_members AS m ON m.pool_id = r.pool_id AND (m.left_at IS NULL OR m.left_at = :as_of)
+GROUP BY r.pool_id;

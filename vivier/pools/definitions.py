@@ -176,12 +176,13 @@ def _tag_conditions(where: dict[str, Any]) -> Iterable[sa.ColumnElement[bool]]:
             )
         )
     if "skills_all" in where:
-        yield (
-            sa.select(sa.func.count())
-            .where(t.person_id == p.person_id, t.kind == "skill", t.value.in_(where["skills_all"]))
-            .scalar_subquery()
-            == len(where["skills_all"])
+        having_all = (
+            sa.select(t.person_id)
+            .where(t.kind == "skill", t.value.in_(where["skills_all"]))
+            .group_by(t.person_id)
+            .having(sa.func.count() == len(where["skills_all"]))
         )
+        yield p.person_id.in_(having_all)
     if "ats_tags_any" in where:
         yield sa.exists(
             sa.select(t.person_id).where(
