@@ -18,13 +18,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "dags"))
 
-# The pipeline, in order. A DAG whose file does not exist yet is left out.
-PIPELINE: list[tuple[str, dict]] = [
-    ("crm_migrate", {}),
-    ("ats_ingest", {}),
-    ("pools_refresh", {}),
-    ("job_offers_ingest", {}),
-    ("match_job_offers", {}),
+# The pipeline, in order: a DAG run (`airflow dags test`) or a demo step between runs.
+# A DAG whose file does not exist yet is left out.
+PIPELINE: list[tuple[str, object]] = [
+    ("dag", "crm_migrate"),
+    ("dag", "ats_ingest"),
+    ("dag", "pools_refresh"),
+    ("step", "show_pools"),
+    ("step", "unsubscribe_one_member_over_http"),
+    ("dag", "pools_refresh"),
+    ("step", "show_unsubscribed_member_left"),
+    ("dag", "job_offers_ingest"),
+    ("dag", "match_job_offers"),
+    ("dag", "gdpr_retention"),
+    ("step", "show_gdpr_report"),
 ]
 SAMPLE_SEED = 2026
 SAMPLE_APPLICATIONS_PER_FORMAT = 300
@@ -65,6 +72,100 @@ def run_dag(dag_id: str, conf: dict) -> float:
         raise SystemExit(f"DAG {dag_id} failed (exit {result.returncode}); full log: {log_path}")
     print(f"  {dag_id}: success in {elapsed:.1f}s (log: {log_path.relative_to(ROOT)})")
     return elapsed
+
+
+DEMO_STATE: dict[str, object] = {}
+
+
+def show_pools() -> None:
+    """Pool sizes after the refresh (members all have current consent)."""
+    import sqlalchemy as sa
+
+    from vivier_airflow.crm import crm_engine
+
+    engine = crm_engine()
+    with engine.connect() as connection:
+        sizes = connection.execute(
+            sa.text(
+                "SELECT p.name, COUNT(m.person_id) AS size FROM pools AS p "
+                "LEFT JOIN pool_members AS m ON m.pool_id = p.pool_id AND m.left_at IS NULL "
+                "WHERE p.is_active GROUP BY p.name ORDER BY size DESC, p.name"
+            )
+        ).all()
+        consented = connection.execute(
+            sa.text("SELECT purpose, COUNT(*) FROM consent_current WHERE is_active GROUP BY purpose ORDER BY purpose")
+        ).all()
+    engine.dispose()
+    banner("Talent pools (only people with current consent)")
+    print("  current consent: " + ", ".join(f"{purpose} {count}" for purpose, count in consented))
+    for name, size in sizes:
+        print(f"  {name:<24} {size:>6} members")
+
+
+def unsubscribe_one_member_over_http() -> None:
+    """A pool member clicks one-click unsubscribe in their mail client: a real POST to the preference centre."""
+    import sqlalchemy as sa
+
+    from vivier.preferences.demo import unsubscribe_over_http
+    from vivier_airflow.crm import crm_engine, crm_url
+
+    engine = crm_engine()
+    with engine.connect() as connection:
+        member = connection.execute(
+            sa.text(
+                "SELECT m.person_id, COUNT(*) AS pools FROM pool_members AS m "
+                "WHERE m.left_at IS NULL GROUP BY m.person_id ORDER BY pools DESC, m.person_id LIMIT 1"
+            )
+        ).first()
+    engine.dispose()
+    if member is None:
+        print("  (no pool member to unsubscribe)")
+        return
+    status = unsubscribe_over_http(crm_url(), member.person_id)
+    DEMO_STATE["unsubscribed"] = (member.person_id, member.pools)
+    banner("One-click unsubscribe over HTTP (RFC 8058)")
+    print(f"  person {member.person_id}, member of {member.pools} pool(s): POST List-Unsubscribe=One-Click -> {status}")
+
+
+def show_unsubscribed_member_left() -> None:
+    import sqlalchemy as sa
+
+    from vivier_airflow.crm import crm_engine
+
+    if "unsubscribed" not in DEMO_STATE:
+        return
+    person_id, before = DEMO_STATE["unsubscribed"]
+    engine = crm_engine()
+    with engine.connect() as connection:
+        now = connection.execute(
+            sa.text("SELECT COUNT(*) FROM pool_members WHERE person_id = :p AND left_at IS NULL"), {"p": person_id}
+        ).scalar_one()
+        left = connection.execute(
+            sa.text("SELECT COUNT(*) FROM pool_members WHERE person_id = :p AND left_at IS NOT NULL"), {"p": person_id}
+        ).scalar_one()
+    engine.dispose()
+    print(
+        f"  after the next pools_refresh, person {person_id} is in {now} pool(s) (was {before}; {left} stay(s) ended)"
+    )
+
+
+def show_gdpr_report() -> None:
+    reports = sorted((ROOT / "data" / "reports").glob("gdpr-*.json"))
+    if not reports:
+        return
+    report = json.loads(reports[-1].read_text(encoding="utf-8"))
+    banner(f"GDPR retention ({reports[-1].relative_to(ROOT)})")
+    for key in ("persons_erased", "consents_expired", "explanations_cleared", "notices_planned", "consented_persons",
+                "requests_open", "requests_overdue"):  # fmt: skip
+        print(f"  {key:<24} {report[key]:>6}")
+
+
+STEPS = {
+    "show_pools": show_pools,
+    "unsubscribe_one_member_over_http": unsubscribe_one_member_over_http,
+    "show_unsubscribed_member_left": show_unsubscribed_member_left,
+    "show_gdpr_report": show_gdpr_report,
+}
 
 
 def print_summary() -> None:
@@ -111,9 +212,11 @@ def main() -> int:
     banner(f"Sample ATS exports -> {inbox.relative_to(ROOT)}")
     generate_sample_inbox(inbox)
     banner("Running the pipeline with `airflow dags test`")
-    for dag_id, conf in PIPELINE:
-        if (ROOT / "dags" / f"{dag_id}.py").exists():
-            run_dag(dag_id, conf)
+    for kind, name in PIPELINE:
+        if kind == "step":
+            STEPS[name]()
+        elif (ROOT / "dags" / f"{name}.py").exists():
+            run_dag(name, {})
     print_summary()
     print(f"\nDemo finished in {time.perf_counter() - started:.0f}s.")
     return 0
