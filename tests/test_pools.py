@@ -20,6 +20,7 @@ DEFINITIONS = parse_definitions(
             {"name": "fr_events", "where": {"languages": ["fr"], "purposes": ["events"]}},
             {"name": "python_and_sql", "where": {"skills_all": ["python", "sql"]}},
             {"name": "recent", "where": {"contacted_within_days": 30}},
+            {"name": "nobody", "where": {"countries": ["JP"]}},
         ]
     }
 )
@@ -71,7 +72,7 @@ def test_members_match_filters_and_consent(crm_engine, people) -> None:
         assert members(connection, "fr_events") == {people["dan"]}
         assert members(connection, "python_and_sql") == {people["ada"]}
         assert members(connection, "recent") == {people["ada"]}
-    assert sizes == {"python": 2, "silver_data": 1, "fr_events": 1, "python_and_sql": 1, "recent": 1}
+    assert sizes == {"python": 2, "silver_data": 1, "fr_events": 1, "python_and_sql": 1, "recent": 1, "nobody": 0}
 
 
 def test_withdrawal_leaves_history_and_rerun_changes_nothing(crm_engine, people) -> None:

@@ -6,7 +6,7 @@ INSERT INTO pool_snapshots (pool_id, as_of, size, joined, left_count)
 SELECT
     r.pool_id,
     :as_of_date,
-    COALESCE(SUM(CASE WHEN m.left_at IS NULL THEN 1 ELSE 0 END), 0),
+    COALESCE(SUM(CASE WHEN m.person_id IS NOT NULL AND m.left_at IS NULL THEN 1 ELSE 0 END), 0),
     COALESCE(SUM(CASE WHEN m.joined_at = :as_of AND m.left_at IS NULL THEN 1 ELSE 0 END), 0),
     COALESCE(SUM(CASE WHEN m.left_at = :as_of THEN 1 ELSE 0 END), 0)
 FROM pool_refreshed AS r
