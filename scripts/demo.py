@@ -30,6 +30,7 @@ PIPELINE: list[tuple[str, object]] = [
     ("step", "show_unsubscribed_member_left"),
     ("dag", "job_offers_ingest"),
     ("dag", "match_job_offers"),
+    ("step", "show_top_matches"),
     ("dag", "gdpr_retention"),
     ("step", "show_gdpr_report"),
 ]
@@ -160,7 +161,21 @@ def show_gdpr_report() -> None:
         print(f"  {key:<24} {report[key]:>6}")
 
 
+def show_top_matches() -> None:
+    """For the newest open offer: its skills and the top candidates with matched and missing skills."""
+    from vivier.matching.summary import demo_lines
+    from vivier_airflow.crm import crm_engine
+
+    engine = crm_engine()
+    lines = demo_lines(engine)
+    engine.dispose()
+    banner("Matching: the best people for a new job offer")
+    for line in lines:
+        print(f"  {line}")
+
+
 STEPS = {
+    "show_top_matches": show_top_matches,
     "show_pools": show_pools,
     "unsubscribe_one_member_over_http": unsubscribe_one_member_over_http,
     "show_unsubscribed_member_left": show_unsubscribed_member_left,

@@ -25,5 +25,7 @@ def add_persons(connection: sa.Connection, count: int, **columns) -> list[int]:
     ]
     connection.execute(persons.insert(), rows)
     emails = [row["email"] for row in rows]
-    found = connection.execute(sa.select(persons.c.person_id).where(persons.c.email.in_(emails)).order_by(persons.c.person_id))
+    found = connection.execute(
+        sa.select(persons.c.person_id).where(persons.c.email.in_(emails)).order_by(persons.c.person_id)
+    )
     return list(found.scalars())

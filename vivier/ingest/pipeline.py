@@ -86,6 +86,11 @@ def find_new_files(engine: sa.Engine, inbox: Path) -> list[InboxFile]:
             detected, error = None, str(exc)
         if detected and detected.endswith("_jobs"):
             continue
+        if detected in ("csv", "xlsx"):
+            from vivier.offers.files import is_job_spreadsheet  # local: vivier.offers imports this module
+
+            if is_job_spreadsheet(path):
+                continue  # a jobs spreadsheet: left to job_offers_ingest
         found[digest] = InboxFile(str(path), path.name, digest, path.stat().st_size, detected, error)
     return list(found.values())
 

@@ -1,0 +1,16 @@
+-- The people who may be matched as of :as_of: current consent for job offers (the consent ledger's
+-- consent_current), whatever else they are. Only the columns the score uses are read: never the age
+-- band or any other protected attribute. The language is the one the person asked for, else detected.
+SELECT
+    p.person_id,
+    COALESCE(p.preferred_language, p.language) AS language,
+    p.country,
+    p.city,
+    p.furthest_stage_rank,
+    p.is_silver_medalist,
+    p.rejection_side,
+    COALESCE(p.last_contact_at, p.last_rejected_at, p.last_applied_at) AS last_contact_at
+FROM persons AS p
+JOIN consent_current AS c ON c.person_id = p.person_id AND c.purpose = 'job_offers'
+WHERE c.is_active AND (c.expires_at IS NULL OR c.expires_at > :as_of)
+ORDER BY p.person_id;

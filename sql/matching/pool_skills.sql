@@ -1,0 +1,6 @@
+-- The skills (and the alias that revealed each) of the people who may be matched as of :as_of.
+SELECT t.person_id, t.value AS skill_id, t.evidence
+FROM person_tags AS t
+JOIN consent_current AS c ON c.person_id = t.person_id AND c.purpose = 'job_offers'
+WHERE t.kind = 'skill' AND c.is_active AND (c.expires_at IS NULL OR c.expires_at > :as_of)
+ORDER BY t.person_id, t.value;
