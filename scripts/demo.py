@@ -31,6 +31,7 @@ PIPELINE: list[tuple[str, object]] = [
     ("dag", "job_offers_ingest"),
     ("dag", "match_job_offers"),
     ("step", "show_top_matches"),
+    ("step", "run_dispatch"),
     ("dag", "gdpr_retention"),
     ("step", "show_gdpr_report"),
 ]
@@ -174,7 +175,46 @@ def show_top_matches() -> None:
         print(f"  {line}")
 
 
+SMTP_SINK_PORT = 8025
+# The sample's rejections span the months before the generator's date: look back over all of them.
+REJECTION_LOOKBACK_DAYS = 92
+
+
+def run_dispatch() -> None:
+    """The four dispatch DAGs against a local SMTP sink: what each kind of person received, and the .eml files."""
+    from vivier.dispatch.demo import start_sink, stop_sink, summary_lines
+    from vivier.paths import data_dir
+    from vivier_airflow.crm import crm_engine
+
+    dags = ("rejection_feedback", "dispatch_weekly", "dispatch_monthly", "dispatch_quarterly")
+    if not all((ROOT / "dags" / f"{dag_id}.py").exists() for dag_id in dags):
+        return
+    sink_folder = data_dir() / "outbox-sink"
+    os.environ["AIRFLOW_CONN_SMTP_DEFAULT"] = json.dumps(
+        {
+            "conn_type": "smtp",
+            "host": "127.0.0.1",
+            "port": SMTP_SINK_PORT,
+            "extra": {"disable_ssl": True, "disable_tls": True, "from_email": "talent@vivier.example"},
+        }
+    )
+    banner(f"Email dispatch (local SMTP sink 127.0.0.1:{SMTP_SINK_PORT}, .eml files in {sink_folder})")
+    sink = start_sink(sink_folder, port=SMTP_SINK_PORT)
+    try:
+        for dag_id in dags:
+            conf = {"lookback_days": REJECTION_LOOKBACK_DAYS} if dag_id == "rejection_feedback" else {}
+            run_dag(dag_id, conf)
+    finally:
+        stop_sink(sink)
+    engine = crm_engine()
+    for line in summary_lines(engine, sink_folder):
+        print(f"  {line}")
+    engine.dispose()
+    print(f"  Open any .eml in {sink_folder} with a mail client; `vivier preview TEMPLATE` renders one template.")
+
+
 STEPS = {
+    "run_dispatch": run_dispatch,
     "show_top_matches": show_top_matches,
     "show_pools": show_pools,
     "unsubscribe_one_member_over_http": unsubscribe_one_member_over_http,

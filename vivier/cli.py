@@ -4,6 +4,7 @@ vivier synth ...            synthetic ATS exports (see ``vivier synth --help``)
 vivier esco ...             import the official ESCO skills CSV into a taxonomy YAML
 vivier ingest INBOX --db URL   ingest an inbox folder in one process (what ats_ingest does)
 vivier migrate --db URL        upgrade a CRM database to the head revision
+vivier preview TEMPLATE [--lang fr|all] [--out DIR]   render an email template for a synthetic persona
 """
 
 from __future__ import annotations
@@ -75,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         return _ingest(rest)
     if command == "migrate":
         return _migrate(rest)
+    if command == "preview":
+        from vivier.dispatch.preview import main as preview_main
+
+        return preview_main(rest)
     print(f"unknown command {command!r}\n{__doc__}", file=sys.stderr)
     return 2
 

@@ -13,7 +13,7 @@ SET person_id = NULL, evidence_ip = NULL, evidence_user_agent = NULL
 WHERE person_id IN (SELECT person_id FROM erase_ids);
 
 UPDATE outbox
-SET person_id = NULL, recipient = NULL, subject = NULL, body_text = NULL, body_html = NULL, headers = NULL
+SET person_id = NULL, recipient = NULL, recipient_name = NULL, subject = NULL, body_text = NULL, body_html = NULL, headers = NULL
 WHERE person_id IN (SELECT person_id FROM erase_ids);
 
 DELETE FROM persons WHERE person_id IN (SELECT person_id FROM erase_ids);

@@ -365,3 +365,95 @@ pool_snapshots = sa.Table(
     sa.Column("joined", sa.Integer, nullable=False),
     sa.Column("left_count", sa.Integer, nullable=False),
 )
+
+# --- email dispatch (migration 0004) --------------------------------------------------------------
+
+dispatch_batches = sa.Table(
+    "dispatch_batches",
+    metadata,
+    _id("batch_id"),
+    sa.Column("campaign", sa.Text, nullable=False),
+    sa.Column("period", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("template_versions", sa.JSON),
+    sa.Column("messages", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("planned", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("sent", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("failed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("unknown", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("skipped", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("skip_reasons", sa.JSON),
+    sa.Column("planned_at", Timestamp, nullable=False),
+    sa.Column("delivered_at", Timestamp),
+    sa.Column("run_id", sa.Text),
+    sa.UniqueConstraint("campaign", "period"),
+)
+
+outbox.append_column(sa.Column("batch_id", sa.Integer, sa.ForeignKey("dispatch_batches.batch_id", ondelete="SET NULL")))
+outbox.append_column(sa.Column("is_bulk", sa.Boolean, nullable=False, server_default=sa.false()))
+outbox.append_column(sa.Column("recipient_name", sa.Text))
+outbox.append_column(sa.Column("recipient_hmac", sa.String(64)))
+outbox.append_column(sa.Column("claimed_by", sa.Text))
+outbox.append_column(sa.Column("retry_at", Timestamp))
+sa.Index(None, outbox.c.batch_id, outbox.c.state)
+sa.Index(None, outbox.c.person_id, outbox.c.planned_at)
+sa.Index(None, outbox.c.recipient_hmac)
+
+outbox_consents = sa.Table(
+    "outbox_consents",
+    metadata,
+    sa.Column("message_id", sa.Text, sa.ForeignKey("outbox.message_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("purpose", sa.Text, primary_key=True),
+    sa.Column("consent_event_id", sa.Integer),
+)
+
+outbox_items = sa.Table(
+    "outbox_items",
+    metadata,
+    sa.Column("message_id", sa.Text, sa.ForeignKey("outbox.message_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("item_ref", sa.Text, nullable=False),
+    sa.Column("purpose", sa.Text),
+    sa.Index(None, "kind", "item_ref"),
+)
+
+content_items = sa.Table(
+    "content_items",
+    metadata,
+    sa.Column("item_id", sa.Text, primary_key=True),
+    sa.Column("purpose", sa.Text, nullable=False),
+    sa.Column("language", sa.String(2), nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("summary", sa.Text),
+    sa.Column("url", sa.Text),
+    sa.Column("location", sa.Text),
+    sa.Column("job_family", sa.Text),
+    sa.Column("age_bands", sa.JSON),
+    sa.Column("starts_at", Timestamp),
+    sa.Column("published_at", Timestamp, nullable=False),
+    sa.Column("expires_at", Timestamp),
+    sa.Column("weight", sa.Float, nullable=False, server_default="1"),
+    sa.Column("source_file", sa.Text, nullable=False),
+    sa.Column("content_sha256", sa.String(64), nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("retired_at", Timestamp),
+    sa.Index(None, "purpose", "language"),
+)
+
+delivery_feedback = sa.Table(
+    "delivery_feedback",
+    metadata,
+    _id("feedback_id"),
+    sa.Column("source_file", sa.Text, nullable=False),
+    sa.Column("file_sha256", sa.String(64), nullable=False),
+    sa.Column("record_no", sa.Integer, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("email_hmac", sa.String(64), nullable=False),
+    sa.Column("message_id", sa.Text),
+    sa.Column("occurred_at", Timestamp),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("recorded_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("file_sha256", "record_no"),
+    sa.Index(None, "email_hmac"),
+)

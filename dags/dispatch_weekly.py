@@ -1,0 +1,111 @@
+"""
+### Weekly job-offer digest
+
+Every Tuesday at 09:30 (Europe/Paris), the best matching **open** offers (table `matches`, computed
+by the matching DAG) for each person whose job-offer frequency is weekly (their choice in the
+preference centre, else the default) and who consents to `job_offers` as of the run's logical date.
+
+1. **plan**: campaign `weekly_offers` for the ISO week of the logical date (`2026-W48`): audience,
+   suppression list, frequency cap across campaigns, up to 5 offers per person not proposed before,
+   rendered in the person's language (FR/EN/DE/IT, fallback) in a sandbox and frozen in `outbox`
+   with a deterministic Message-ID and RFC 8058 one-click unsubscribe headers. A week is planned
+   once: a re-run or a backfill of the same week plans nothing.
+2. **deliver**: claims the planned messages, checks consent and suppression again, and sends them
+   through the Airflow connection `smtp_default` (one connection, throttled, 4xx retried with
+   backoff, 5xx failed, uncertain outcomes left `unknown`). With `dry_run`, writes `.eml` files
+   instead and leaves the outbox as it is.
+3. **report**: the batch record (template versions, states, consents used); no personal data.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
+
+CAMPAIGNS = ["weekly_offers"]
+DEFAULT_ARGS = {"owner": "vivier", "retries": 2, "retry_delay": pendulum.duration(minutes=5)}
+
+
+@dag(
+    dag_id="dispatch_weekly",
+    schedule=CronTriggerTimetable("30 9 * * 2", timezone="Europe/Paris"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="Europe/Paris"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["vivier", "dispatch"],
+    default_args=DEFAULT_ARGS,
+    doc_md=__doc__,
+    params={
+        "dry_run": Param(
+            False,
+            type="boolean",
+            title="Dry run",
+            description="Write the messages as .eml files instead of sending them (the outbox stays as it is).",
+        ),
+        "eml_folder": Param(
+            "",
+            type="string",
+            title=".eml folder",
+            description="Where a dry run writes the messages. Empty: data/outbox-eml/.",
+        ),
+    },
+)
+def dispatch_weekly():
+    @task
+    def plan() -> list[dict]:
+        """Plan the week's digests into the outbox (once per week)."""
+        from vivier.dispatch.service import make_planner, plan_campaigns
+        from vivier_airflow.crm import crm_engine
+        from vivier_airflow.preference_centre import preference_centre_settings
+        from vivier_airflow.runs import run_as_of, run_id
+        from vivier_airflow.secrets import suppression_key
+
+        context = get_current_context()
+        base_url, keys = preference_centre_settings()
+        planner = make_planner(base_url, keys, suppression_key())
+        plans = plan_campaigns(crm_engine(), planner, CAMPAIGNS, run_as_of(context), run_id(context))
+        for result in plans:
+            state = "planned now" if result["created"] else "already planned"
+            counts = f"{result['planned']} messages, skipped {result['skipped']}"
+            print(f"{result['campaign']} {result['period']} ({state}): {counts}")
+        return plans
+
+    @task
+    def deliver(plans: list[dict]) -> dict:
+        """Send the planned messages (or write .eml files in a dry run)."""
+        from pathlib import Path
+
+        from vivier.dispatch.service import send_batches
+        from vivier.paths import data_dir
+        from vivier_airflow.crm import crm_engine
+        from vivier_airflow.smtp import smtp_settings
+
+        params = get_current_context()["params"]
+        batch_ids = [p["batch_id"] for p in plans if p["batch_id"]]
+        if params["dry_run"]:
+            folder = Path(params["eml_folder"] or data_dir() / "outbox-eml")
+            result = send_batches(crm_engine(), batch_ids, eml_folder=folder)
+        else:
+            result = send_batches(crm_engine(), batch_ids, smtp=smtp_settings())
+        print({key: value for key, value in result.items()})
+        return result
+
+    @task
+    def report(plans: list[dict], delivered: dict) -> list[dict]:
+        """The batch record: who got which template version under which consent (counts only)."""
+        from vivier.dispatch.service import batch_record, describe_record
+        from vivier_airflow.crm import crm_engine
+
+        records = batch_record(crm_engine(), [p["batch_id"] for p in plans if p["batch_id"]])
+        for record in records:
+            print("\n".join(describe_record(record)))
+        return [
+            {k: r[k] for k in ("campaign", "period", "messages", "sent", "failed", "unknown", "skipped")}
+            for r in records
+        ]
+
+    plans = plan()
+    report(plans, deliver(plans))
+
+
+dispatch_weekly()

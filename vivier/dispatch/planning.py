@@ -1,0 +1,499 @@
+"""Planning: who gets which message for a (campaign, period), rendered and frozen in the outbox.
+
+One transaction per (campaign, period): the batch row, then every message, or nothing. The
+audience is chosen in SQL (consent as of the run's logical date, frequency preference, no message
+of this campaign and period yet), suppressed addresses are dropped, the frequency cap turns the
+surplus into ``skipped`` rows, and the rest is rendered in the person's language (or the fallback)
+and written in bulk with a deterministic Message-ID.
+
+- ``rejection_feedback`` (transactional): one email per rejected application, the personal version
+  from the configured stage rank, the short one before; never to a suppressed address.
+- ``consent_renewal`` (transactional): the retention notices that are due.
+- job-offer digests (bulk, purpose ``job_offers``): the best open offers matched to the person.
+- content digests (bulk): catalogue items chosen per person by purpose, language and segment.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from vivier.db.bulk import db_timestamp, stage_frame
+from vivier.db.sqlfiles import run_sql
+from vivier.dispatch.config import Campaign, DispatchConfig
+from vivier.dispatch.contexts import first_name_of, format_date, sample_context
+from vivier.dispatch.links import PreferenceLinks
+from vivier.dispatch.messages import make_message_id
+from vivier.dispatch.outbox import PlanResult, existing_batch, finish_batch, start_batch, write_messages
+from vivier.dispatch.periods import as_utc, period_key
+from vivier.dispatch.rendering import Renderer, RenderSettings, render_in_chunks, worker_count
+from vivier.dispatch.selection import choose_content, top_offers
+from vivier.dispatch.templating import TemplateCatalogue
+from vivier.ingest.people import email_hmacs
+
+
+def _frame(result: sa.CursorResult) -> pd.DataFrame:
+    columns = list(result.keys())
+    return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=columns)
+
+
+def _text(value: Any) -> str:
+    """A text field of a row ('' for None and NaN)."""
+    return value if isinstance(value, str) else ""
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as plain dicts of Python values: far faster to loop over than DataFrame rows.
+
+    Missing values stay as pandas gives them (None or NaN): read text fields with ``_text``."""
+    columns = list(frame.columns)
+    return [
+        dict(zip(columns, values, strict=True)) for values in zip(*(frame[c].tolist() for c in columns), strict=True)
+    ]
+
+
+def _grouped(frame: pd.DataFrame, key: str) -> dict[Any, list[dict[str, Any]]]:
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for row in _records(frame):
+        groups.setdefault(row[key], []).append(row)
+    return groups
+
+
+def _split_reasons(reason: Any) -> list[str]:
+    """The recorded rejection reason as a list (recruiters separate several with ';' or new lines)."""
+    if not isinstance(reason, str):
+        return []
+    return [part.strip() for part in re.split(r"[;\n]+", reason) if part.strip()]
+
+
+@dataclass
+class Job:
+    """One message to render (``data``, sent to a renderer) and what the outbox records beside it."""
+
+    data: dict[str, Any]
+    consents: list[tuple[str, int | None]] = field(default_factory=list)
+    items: list[tuple[str, str, str | None]] = field(default_factory=list)
+
+
+@dataclass
+class Planner:
+    """Plans campaigns into the outbox (one instance per run: templates compiled once)."""
+
+    config: DispatchConfig
+    templates: TemplateCatalogue
+    links: PreferenceLinks
+    suppression_key: bytes
+    skill_labels: Callable[[str], dict[str, str]] | None = None
+    _labels: dict[str, dict[str, str]] = field(default_factory=dict, init=False, repr=False)
+
+    # ------------------------------------------------------------------ entry point
+    def plan(self, engine: sa.Engine, campaign: str, as_of: Any, run_id: str | None = None) -> PlanResult:
+        """Plan ``campaign`` for the period ``as_of`` falls in; a period already planned is left as it is."""
+        spec = self.config.campaign(campaign)
+        as_of = as_utc(as_of)
+        period = period_key(spec.cadence or "daily", as_of)
+        with engine.begin() as connection:
+            batch_id = start_batch(connection, campaign, period, spec.kind, as_of, run_id)
+            if batch_id is None:
+                return PlanResult(campaign, period, existing_batch(connection, campaign, period), created=False)
+            result = PlanResult(campaign, period, batch_id, created=True)
+            jobs, skipped = self._jobs_for(spec)(connection, spec, result, as_of)
+            self._render_and_write(connection, spec, result, jobs, skipped, as_of)
+            finish_batch(connection, result)
+        return result
+
+    def _jobs_for(self, spec: Campaign) -> Callable[..., tuple[list[Job], set[int]]]:
+        if spec.name == "rejection_feedback":
+            return self._rejection_jobs
+        if spec.name == "consent_renewal":
+            return self._renewal_jobs
+        if not spec.is_bulk:
+            raise ValueError(f"no planner for the transactional campaign {spec.name!r}")
+        if tuple(spec.purposes) == ("job_offers",):
+            return self._offer_jobs
+        return self._content_jobs
+
+    # ------------------------------------------------------------------ shared steps
+    @cached_property
+    def render_settings(self) -> RenderSettings:
+        return RenderSettings(
+            templates_dir=self.templates.templates_dir,
+            fallback_languages=self.templates.fallback,
+            links_base_url=self.links.base_url,
+            links_keys=self.links.keys,
+            message_id_domain=self.config.message_id_domain,
+            company=dict(self.config.company),
+            sender_name=self.config.sender_name,
+        )
+
+    @cached_property
+    def renderer(self) -> Renderer:
+        renderer = Renderer(self.render_settings)
+        renderer.templates = self.templates  # share the compiled templates
+        return renderer
+
+    def check_templates(self, template: str, languages: set[str]) -> None:
+        """Compile and render each (template, language) for a synthetic persona before any real one."""
+        for language in sorted(languages):
+            compiled = self.templates.get(template, language)
+            compiled.render(sample_context(template, compiled.language, self.config))
+
+    def _language_map(self, template: str, languages: pd.Series) -> pd.Series:
+        resolved = {lang: self.templates.resolve_language(template, lang) for lang in languages.dropna().unique()}
+        fallback = self.templates.resolve_language(template, None)
+        return languages.map(resolved).fillna(fallback)
+
+    def purpose_labels(self, language: str) -> dict[str, str]:
+        if language not in self._labels:
+            self._labels[language] = self.config.labels(language)
+        return self._labels[language]
+
+    @cached_property
+    def _skills(self) -> Callable[[str], dict[str, str]]:
+        if self.skill_labels is not None:
+            return self.skill_labels
+        from vivier.tagging.taxonomy import SkillTaxonomy
+
+        taxonomy = SkillTaxonomy.load()
+        cache: dict[str, dict[str, str]] = {}
+
+        def labels(language: str) -> dict[str, str]:
+            if language not in cache:
+                cache[language] = taxonomy.labels(language)
+            return cache[language]
+
+        return labels
+
+    def _stage_recipients(self, connection: sa.Connection, people: pd.DataFrame) -> pd.DataFrame:
+        """Stage (person_id, email_hmac) of ``people``; returns them without the suppressed ones."""
+        recipients = people[["person_id", "email"]].drop_duplicates("person_id").copy()
+        recipients["email_hmac"] = email_hmacs(recipients["email"].astype(str), self.suppression_key)
+        stage_frame(
+            connection,
+            "dispatch_recipients",
+            recipients[["person_id", "email_hmac"]],
+            {"person_id": "int", "email_hmac": "text"},
+        )
+        (found,) = run_sql(connection, "dispatch/suppressed_recipients")
+        suppressed = {row[0] for row in found}
+        hmacs = dict(zip(recipients["person_id"], recipients["email_hmac"], strict=True))
+        kept = people[~people["person_id"].isin(suppressed)].copy()
+        kept["email_hmac"] = kept["person_id"].map(hmacs)
+        return kept
+
+    def _capped(self, connection: sa.Connection, person_ids: pd.Series, as_of: pd.Timestamp) -> set[int]:
+        """People at the frequency cap (bulk messages already in the window)."""
+        window_start = as_of - pd.Timedelta(days=self.config.cap_window_days)
+        (rows,) = run_sql(
+            connection,
+            "dispatch/recent_bulk_counts",
+            window_start=db_timestamp(connection, window_start),
+            as_of=db_timestamp(connection, as_of),
+        )
+        recent = {int(person_id): int(count) for person_id, count in rows}
+        return {int(p) for p in person_ids.unique() if recent.get(int(p), 0) >= self.config.cap_max_messages}
+
+    def _job(
+        self,
+        spec: Campaign,
+        period: str,
+        person: dict[str, Any],
+        template: str,
+        mail_kind: str,
+        purposes: list[str],
+        context: dict[str, Any],
+        links: dict[str, Any],
+    ) -> dict[str, Any]:
+        language = person["language"]
+        labels = self.purpose_labels(language)
+        return {
+            "campaign": spec.name,
+            "period": period,
+            "person_id": int(person["person_id"]),
+            "email": person["email"],
+            "email_hmac": person["email_hmac"],
+            "full_name": _text(person["full_name"]),
+            "first_name": first_name_of(person["first_name"], person["full_name"]),
+            "language": language,
+            "template": template,
+            "mail_kind": mail_kind,
+            "purpose_labels": [labels.get(p, p) for p in purposes],
+            "links": links,
+            "context": context,
+        }
+
+    # ------------------------------------------------------------------ job-offer digests
+    def _bulk_audience(
+        self, connection: sa.Connection, spec: Campaign, result: PlanResult, as_of: pd.Timestamp
+    ) -> pd.DataFrame:
+        from vivier.consent.purposes import default_frequencies
+
+        defaults = default_frequencies()
+        purposes = pd.DataFrame({"purpose": list(spec.purposes)})
+        purposes["default_frequency"] = purposes["purpose"].map(defaults)
+        stage_frame(connection, "dispatch_purposes", purposes, {"purpose": "text", "default_frequency": "text"})
+        (rows,) = run_sql(
+            connection,
+            "dispatch/bulk_audience",
+            as_of=db_timestamp(connection, as_of),
+            cadence=spec.cadence,
+            campaign=spec.name,
+            period=result.period,
+        )
+        audience = _frame(rows)
+        if audience.empty:
+            return audience
+        audience["language"] = self._language_map(spec.template, audience["language"])
+        return self._stage_recipients(connection, audience)
+
+    def _offer_jobs(
+        self, connection: sa.Connection, spec: Campaign, result: PlanResult, as_of: pd.Timestamp
+    ) -> tuple[list[Job], set[int]]:
+        audience = self._bulk_audience(connection, spec, result, as_of)
+        if audience.empty:
+            return [], set()
+        (rows,) = run_sql(connection, "dispatch/offer_candidates", min_score=self.config.min_score)
+        offers = top_offers(_frame(rows), self.config.max_offers)
+        people = audience[audience["person_id"].isin(offers["person_id"])]
+        capped = self._capped(connection, people["person_id"], as_of)
+        people = people[~people["person_id"].isin(capped)]
+        offers = offers[offers["person_id"].isin(people["person_id"])].copy()
+        urls = {r["job_offer_id"]: self._offer_url(r) for r in _records(offers.drop_duplicates("job_offer_id"))}
+        offers["url"] = offers["job_offer_id"].map(urls)
+        offers["score_percent"] = (offers["score"].astype(float) * 100).round().astype(int)
+        by_person = _grouped(offers, "person_id")
+        skill_labels: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+        jobs = []
+        for person in _records(people):
+            language = person["language"]
+            mine = by_person[person["person_id"]]
+            offer_list = []
+            for offer in mine:
+                key = (language, tuple(offer["matched_skills"]))
+                if key not in skill_labels:
+                    labels = self._skills(language)
+                    skill_labels[key] = [labels.get(s, s) for s in key[1]]
+                offer_list.append(
+                    {
+                        "title": _text(offer["title"]),
+                        "location": _text(offer["location"]),
+                        "department": _text(offer["department"]),
+                        "score_percent": offer["score_percent"],
+                        "skills": skill_labels[key],
+                        "reason": _text(offer["reason"]),
+                        "url": offer["url"],
+                    }
+                )
+            context = {"cadence": spec.cadence, "offers": offer_list}
+            links = {"unsubscribe": ["job_offers"]}
+            data = self._job(spec, result.period, person, spec.template, "bulk", ["job_offers"], context, links)
+            data["consent_event_id"] = person["last_event_id"]
+            jobs.append(
+                Job(
+                    data,
+                    consents=[("job_offers", person["last_event_id"])],
+                    items=[("job_offer", str(int(offer["job_offer_id"])), "job_offers") for offer in mine],
+                )
+            )
+        return jobs, capped
+
+    def _offer_url(self, offer: dict[str, Any]) -> str:
+        return self.config.offer_url.format(
+            source_system=urllib.parse.quote(_text(offer["source_system"]), safe=""),
+            source_job_id=urllib.parse.quote(_text(offer["source_job_id"]), safe=""),
+            job_offer_id=int(offer["job_offer_id"]),
+        )
+
+    # ------------------------------------------------------------------ content digests
+    def _content_jobs(
+        self, connection: sa.Connection, spec: Campaign, result: PlanResult, as_of: pd.Timestamp
+    ) -> tuple[list[Job], set[int]]:
+        audience = self._bulk_audience(connection, spec, result, as_of)
+        if audience.empty:
+            return [], set()
+        (available,) = run_sql(connection, "dispatch/content_available", as_of=db_timestamp(connection, as_of))
+        (sent,) = run_sql(connection, "dispatch/content_already_sent")
+        chosen = choose_content(
+            audience,
+            _frame(available),
+            _frame(sent),
+            purposes=list(spec.purposes),
+            items_per_purpose=self.config.items_per_purpose,
+            max_items=self.config.max_items,
+            segment_weights=self.config.segment_weights,
+        )
+        people = audience.drop_duplicates("person_id")
+        people = people[people["person_id"].isin(chosen["person_id"])]
+        capped = self._capped(connection, people["person_id"], as_of)
+        people = people[~people["person_id"].isin(capped)]
+        consent_ids = {
+            (person_id, purpose): event_id
+            for person_id, purpose, event_id in zip(
+                audience["person_id"], audience["purpose"], audience["last_event_id"], strict=True
+            )
+        }
+        by_person = _grouped(chosen[chosen["person_id"].isin(people["person_id"])], "person_id")
+        jobs = []
+        for person in _records(people):
+            language, person_id = person["language"], person["person_id"]
+            mine = by_person[person_id]
+            present = {item["purpose"] for item in mine}
+            purposes = [p for p in spec.purposes if p in present]
+            sections = [
+                {
+                    "purpose": purpose,
+                    "entries": [
+                        {
+                            "title": _text(item["title"]),
+                            "summary": _text(item["summary"]),
+                            "url": _text(item["url"]),
+                            "date_label": format_date(item["starts_at"], language, with_time=True),
+                            "location": _text(item["location"]),
+                        }
+                        for item in mine
+                        if item["purpose"] == purpose
+                    ],
+                }
+                for purpose in purposes
+            ]
+            context = {"cadence": spec.cadence, "sections": sections}
+            data = self._job(
+                spec, result.period, person, spec.template, "bulk", purposes, context, {"unsubscribe": purposes}
+            )
+            data["consent_event_id"] = consent_ids.get((person_id, purposes[0]))
+            jobs.append(
+                Job(
+                    data,
+                    consents=[(p, consent_ids.get((person_id, p))) for p in purposes],
+                    items=[("content", item["item_id"], item["purpose"]) for item in mine],
+                )
+            )
+        return jobs, capped
+
+    # ------------------------------------------------------------------ rejection feedback
+    def _rejection_jobs(
+        self, connection: sa.Connection, spec: Campaign, result: PlanResult, as_of: pd.Timestamp
+    ) -> tuple[list[Job], set[int]]:
+        since = as_of - pd.Timedelta(days=self.config.rejection_lookback_days)
+        (rows,) = run_sql(
+            connection,
+            "dispatch/rejected_applications",
+            since=db_timestamp(connection, since),
+            as_of=db_timestamp(connection, as_of),
+            include_candidate_side=1 if self.config.include_candidate_side else 0,
+        )
+        rejected = _frame(rows)
+        if rejected.empty:
+            return [], set()
+        personal = rejected["stage_rank"].fillna(0).astype(int) >= self.config.personal_from_stage_rank
+        rejected["template"] = np.where(personal, spec.templates["personal"], spec.templates["short"])
+        rejected["language"] = self._language_map(spec.templates["personal"], rejected["language"])
+        rejected = self._stage_recipients(connection, rejected)
+        jobs = []
+        for application in _records(rejected):
+            language = application["language"]
+            is_personal = application["template"] == spec.templates["personal"]
+            advice = self.config.advice.get(language) or self.config.advice.get("en") or {}
+            tips = list(advice.get("general", [])) + (list(advice.get("interview", [])) if is_personal else [])
+            context = {
+                "application": {
+                    "job_title": _text(application["job_title"]),
+                    "stage": _text(application["stage_name"]),
+                    "rejected_on": format_date(application["rejected_at"], language),
+                },
+                "reasons": _split_reasons(application["rejection_reason"]) if is_personal else [],
+                "advice": tips,
+                "in_pool": bool(application["in_pool"]),
+            }
+            period = f"application-{int(application['application_id'])}"
+            data = self._job(
+                spec, period, application, application["template"], "application", [], context, {"join": True}
+            )
+            jobs.append(Job(data, items=[("application", str(int(application["application_id"])), None)]))
+        return jobs, set()
+
+    # ------------------------------------------------------------------ consent renewal
+    def _renewal_jobs(
+        self, connection: sa.Connection, spec: Campaign, result: PlanResult, as_of: pd.Timestamp
+    ) -> tuple[list[Job], set[int]]:
+        (rows,) = run_sql(connection, "dispatch/renewal_notices_due", as_of=db_timestamp(connection, as_of))
+        notices = _frame(rows)
+        if notices.empty:
+            return [], set()
+        notices["language"] = self._language_map(spec.template, notices["language"])
+        notices = self._stage_recipients(connection, notices)
+        (active,) = run_sql(connection, "dispatch/active_purposes", as_of=db_timestamp(connection, as_of))
+        purposes_of: dict[int, list[str]] = {}
+        for person_id, purpose in active:
+            purposes_of.setdefault(int(person_id), []).append(purpose)
+        jobs = []
+        for notice in _records(notices):
+            purpose = notice["purpose"] if isinstance(notice["purpose"], str) else None
+            purposes = [purpose] if purpose else purposes_of.get(int(notice["person_id"]), [])
+            context = {"deadline_label": format_date(notice["deadline"], notice["language"])}
+            period = f"notice-{int(notice['notice_id'])}"
+            data = self._job(spec, period, notice, spec.template, "renewal", purposes, context, {"renew": True})
+            jobs.append(Job(data, items=[("retention_notice", str(int(notice["notice_id"])), purpose)]))
+        return jobs, set()
+
+    # ------------------------------------------------------------------ rendering and writing
+    def _render_and_write(
+        self,
+        connection: sa.Connection,
+        spec: Campaign,
+        result: PlanResult,
+        jobs: list[Job],
+        capped: set[int],
+        as_of: pd.Timestamp,
+    ) -> None:
+        for template in sorted({job.data["template"] for job in jobs}):
+            self.check_templates(template, {job.data["language"] for job in jobs if job.data["template"] == template})
+        settings = self.config.planning
+        processes = worker_count(len(jobs), settings.workers, settings.parallel_from)
+        extra = {"planned_at": as_of, "batch_id": result.batch_id, "is_bulk": spec.is_bulk}
+        done = 0
+        for rows in render_in_chunks(
+            self.render_settings,
+            [job.data for job in jobs],
+            processes=processes,
+            chunk_size=settings.chunk_size,
+            renderer=self.renderer,
+        ):
+            chunk = jobs[done : done + len(rows)]
+            done += len(rows)
+            consents, items = [], []
+            for row, job in zip(rows, chunk, strict=True):
+                row.update(extra)
+                result.template_versions[f"{row['template']}/{row['language']}"] = row["template_version"]
+                consents.extend((row["message_id"], purpose, event_id) for purpose, event_id in job.consents)
+                items.extend(
+                    (row["message_id"], position, kind, ref, purpose)
+                    for position, (kind, ref, purpose) in enumerate(job.items)
+                )
+            write_messages(connection, rows, consents, items)
+            result.planned += len(rows)
+        if capped:
+            skipped = [
+                {
+                    "message_id": make_message_id(spec.name, result.period, person_id, self.config.message_id_domain),
+                    "person_id": person_id,
+                    "campaign": spec.name,
+                    "period": result.period,
+                    "template": spec.template,
+                    "state": "skipped",
+                    "skip_reason": "frequency_cap",
+                    "headers": {},
+                    **extra,
+                }
+                for person_id in sorted(capped)
+            ]
+            write_messages(connection, skipped)
+            result.skipped["frequency_cap"] = len(skipped)
