@@ -19,7 +19,7 @@ On the 3rd of January, April, July and October at 11:00 (Europe/Paris), for the 
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
+from airflow.sdk import CronTriggerTimetable, Param, dag, task
 
 CAMPAIGNS = ["quarterly_offers", "quarterly_content"]
 DEFAULT_ARGS = {"owner": "vivier", "retries": 2, "retry_delay": pendulum.duration(minutes=5)}
@@ -53,71 +53,30 @@ def dispatch_quarterly():
     @task
     def load_catalogue() -> dict:
         """The content catalogue files -> content_items (upsert; removed items retired)."""
-        from dataclasses import asdict
+        from vivier_airflow.dispatch_tasks import load_content_catalogue
 
-        from vivier.dispatch.catalogue import load_catalogue as load
-        from vivier.dispatch.catalogue import read_catalogue
-        from vivier_airflow.crm import crm_engine
-        from vivier_airflow.runs import run_as_of
-
-        context = get_current_context()
-        with crm_engine().begin() as connection:
-            counts = load(connection, read_catalogue(), run_as_of(context))
-        print(f"content catalogue: {asdict(counts)}")
-        return asdict(counts)
+        return load_content_catalogue()
 
     @task
     def plan(catalogue: dict) -> list[dict]:
         """Plan the period's job-offer and content digests into the outbox (once per period)."""
-        from vivier.dispatch.service import make_planner, plan_campaigns
-        from vivier_airflow.crm import crm_engine
-        from vivier_airflow.preference_centre import preference_centre_settings
-        from vivier_airflow.runs import run_as_of, run_id
-        from vivier_airflow.secrets import suppression_key
+        from vivier_airflow.dispatch_tasks import plan_period
 
-        context = get_current_context()
-        base_url, keys = preference_centre_settings()
-        planner = make_planner(base_url, keys, suppression_key())
-        plans = plan_campaigns(crm_engine(), planner, CAMPAIGNS, run_as_of(context), run_id(context))
-        for result in plans:
-            state = "planned now" if result["created"] else "already planned"
-            counts = f"{result['planned']} messages, skipped {result['skipped']}"
-            print(f"{result['campaign']} {result['period']} ({state}): {counts}")
-        return plans
+        return plan_period(CAMPAIGNS)
 
     @task
     def deliver(plans: list[dict]) -> dict:
         """Send the planned messages (or write .eml files in a dry run)."""
-        from pathlib import Path
+        from vivier_airflow.dispatch_tasks import deliver_planned
 
-        from vivier.dispatch.service import send_batches
-        from vivier.paths import data_dir
-        from vivier_airflow.crm import crm_engine
-        from vivier_airflow.smtp import smtp_settings
-
-        params = get_current_context()["params"]
-        batch_ids = [p["batch_id"] for p in plans if p["batch_id"]]
-        if params["dry_run"]:
-            folder = Path(params["eml_folder"] or data_dir() / "outbox-eml")
-            result = send_batches(crm_engine(), batch_ids, eml_folder=folder)
-        else:
-            result = send_batches(crm_engine(), batch_ids, smtp=smtp_settings())
-        print({key: value for key, value in result.items()})
-        return result
+        return deliver_planned(plans)
 
     @task
     def report(plans: list[dict], delivered: dict) -> list[dict]:
         """The batch record: who got which template version under which consent (counts only)."""
-        from vivier.dispatch.service import batch_record, describe_record
-        from vivier_airflow.crm import crm_engine
+        from vivier_airflow.dispatch_tasks import report_batches
 
-        records = batch_record(crm_engine(), [p["batch_id"] for p in plans if p["batch_id"]])
-        for record in records:
-            print("\n".join(describe_record(record)))
-        return [
-            {k: r[k] for k in ("campaign", "period", "messages", "sent", "failed", "unknown", "skipped")}
-            for r in records
-        ]
+        return report_batches(plans)
 
     plans = plan(load_catalogue())
     report(plans, deliver(plans))

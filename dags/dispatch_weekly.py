@@ -20,7 +20,7 @@ preference centre, else the default) and who consents to `job_offers` as of the 
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
+from airflow.sdk import CronTriggerTimetable, Param, dag, task
 
 CAMPAIGNS = ["weekly_offers"]
 DEFAULT_ARGS = {"owner": "vivier", "retries": 2, "retry_delay": pendulum.duration(minutes=5)}
@@ -54,55 +54,23 @@ def dispatch_weekly():
     @task
     def plan() -> list[dict]:
         """Plan the week's digests into the outbox (once per week)."""
-        from vivier.dispatch.service import make_planner, plan_campaigns
-        from vivier_airflow.crm import crm_engine
-        from vivier_airflow.preference_centre import preference_centre_settings
-        from vivier_airflow.runs import run_as_of, run_id
-        from vivier_airflow.secrets import suppression_key
+        from vivier_airflow.dispatch_tasks import plan_period
 
-        context = get_current_context()
-        base_url, keys = preference_centre_settings()
-        planner = make_planner(base_url, keys, suppression_key())
-        plans = plan_campaigns(crm_engine(), planner, CAMPAIGNS, run_as_of(context), run_id(context))
-        for result in plans:
-            state = "planned now" if result["created"] else "already planned"
-            counts = f"{result['planned']} messages, skipped {result['skipped']}"
-            print(f"{result['campaign']} {result['period']} ({state}): {counts}")
-        return plans
+        return plan_period(CAMPAIGNS)
 
     @task
     def deliver(plans: list[dict]) -> dict:
         """Send the planned messages (or write .eml files in a dry run)."""
-        from pathlib import Path
+        from vivier_airflow.dispatch_tasks import deliver_planned
 
-        from vivier.dispatch.service import send_batches
-        from vivier.paths import data_dir
-        from vivier_airflow.crm import crm_engine
-        from vivier_airflow.smtp import smtp_settings
-
-        params = get_current_context()["params"]
-        batch_ids = [p["batch_id"] for p in plans if p["batch_id"]]
-        if params["dry_run"]:
-            folder = Path(params["eml_folder"] or data_dir() / "outbox-eml")
-            result = send_batches(crm_engine(), batch_ids, eml_folder=folder)
-        else:
-            result = send_batches(crm_engine(), batch_ids, smtp=smtp_settings())
-        print({key: value for key, value in result.items()})
-        return result
+        return deliver_planned(plans)
 
     @task
     def report(plans: list[dict], delivered: dict) -> list[dict]:
         """The batch record: who got which template version under which consent (counts only)."""
-        from vivier.dispatch.service import batch_record, describe_record
-        from vivier_airflow.crm import crm_engine
+        from vivier_airflow.dispatch_tasks import report_batches
 
-        records = batch_record(crm_engine(), [p["batch_id"] for p in plans if p["batch_id"]])
-        for record in records:
-            print("\n".join(describe_record(record)))
-        return [
-            {k: r[k] for k in ("campaign", "period", "messages", "sent", "failed", "unknown", "skipped")}
-            for r in records
-        ]
+        return report_batches(plans)
 
     plans = plan()
     report(plans, deliver(plans))

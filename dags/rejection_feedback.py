@@ -113,36 +113,16 @@ def rejection_feedback():
     @task
     def deliver(plans: list[dict]) -> dict:
         """Send the planned messages (or write .eml files in a dry run)."""
-        from pathlib import Path
+        from vivier_airflow.dispatch_tasks import deliver_planned
 
-        from vivier.dispatch.service import send_batches
-        from vivier.paths import data_dir
-        from vivier_airflow.crm import crm_engine
-        from vivier_airflow.smtp import smtp_settings
-
-        params = get_current_context()["params"]
-        batch_ids = [p["batch_id"] for p in plans if p["batch_id"]]
-        if params["dry_run"]:
-            folder = Path(params["eml_folder"] or data_dir() / "outbox-eml")
-            result = send_batches(crm_engine(), batch_ids, eml_folder=folder)
-        else:
-            result = send_batches(crm_engine(), batch_ids, smtp=smtp_settings())
-        print({key: value for key, value in result.items()})
-        return result
+        return deliver_planned(plans)
 
     @task
     def report(plans: list[dict], delivered: dict) -> list[dict]:
-        """The batch record: who got which template version (counts only)."""
-        from vivier.dispatch.service import batch_record, describe_record
-        from vivier_airflow.crm import crm_engine
+        """The batch record: who got which template version under which consent (counts only)."""
+        from vivier_airflow.dispatch_tasks import report_batches
 
-        records = batch_record(crm_engine(), [p["batch_id"] for p in plans if p["batch_id"]])
-        for record in records:
-            print("\n".join(describe_record(record)))
-        return [
-            {k: r[k] for k in ("campaign", "period", "messages", "sent", "failed", "unknown", "skipped")}
-            for r in records
-        ]
+        return report_batches(plans)
 
     plans = plan(read_feedback())
     report(plans, deliver(plans))
