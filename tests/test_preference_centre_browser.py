@@ -8,16 +8,12 @@ CI=true and is skipped locally.
 
 from __future__ import annotations
 
-import shutil
-import struct
-import subprocess
-import zlib
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import IN_CI, REPO_ROOT
+from tests.browser import ARTIFACTS, WINDOW, chromium_path, png_summary, run_chromium
 from vivier.consent import ledger
 from vivier.db import make_engine, upgrade
 from vivier.db.schema import persons
@@ -26,60 +22,12 @@ from vivier.preferences.links import join_url, preferences_url, unsubscribe_url
 from vivier.preferences.localserver import serve_on_loopback
 from vivier.preferences.mail import CapturingSender
 
-ARTIFACTS = REPO_ROOT / "test-artifacts"
 KEYS = ["browser-test-key-0123456789abcdef"]
-WINDOW = (1000, 1400)
-# Headless, and quiet: no sync, no component updates, no background traffic (loopback only).
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--hide-scrollbars",
-    "--no-first-run",
-    "--no-default-browser-check",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-extensions",
-    "--disable-default-apps",
-    "--disable-domain-reliability",
-    "--disable-client-side-phishing-detection",
-    "--metrics-recording-only",
-    f"--window-size={WINDOW[0]},{WINDOW[1]}",
-]
 
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        message = "Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
-
-def _run_chromium(chromium: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
-    command = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
-
-
-def png_summary(path: Path) -> tuple[int, int, int]:
-    """(width, height, number of distinct byte values in the decoded image data) of a PNG file."""
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG file"
-    width, height = struct.unpack(">II", data[16:24])
-    chunks, position = [], 8
-    while position < len(data):
-        (length,) = struct.unpack(">I", data[position : position + 4])
-        kind = data[position + 4 : position + 8]
-        if kind == b"IDAT":
-            chunks.append(data[position + 8 : position + 8 + length])
-        position += 12 + length
-    pixels = zlib.decompress(b"".join(chunks))
-    return width, height, len(set(pixels))
+    return chromium_path()
 
 
 def test_pages_render_in_headless_chromium(chromium: str, tmp_path: Path) -> None:
@@ -104,8 +52,8 @@ def test_pages_render_in_headless_chromium(chromium: str, tmp_path: Path) -> Non
         }
         for name, url in pages.items():
             (ARTIFACTS / name).unlink(missing_ok=True)
-            _run_chromium(chromium, profile, f"--screenshot={ARTIFACTS / name}", url)
-        dom = _run_chromium(chromium, profile, "--dump-dom", preferences_url(base, KEYS, person_id)).stdout
+            run_chromium(chromium, profile, f"--screenshot={ARTIFACTS / name}", url)
+        dom = run_chromium(chromium, profile, "--dump-dom", preferences_url(base, KEYS, person_id)).stdout
 
     for name in pages:
         width, height, distinct = png_summary(ARTIFACTS / name)
