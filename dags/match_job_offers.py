@@ -5,13 +5,17 @@ Runs when `crm://job_offers` (new or changed offers) or `crm://pools` (pools ref
 and every night at 04:00 Europe/Paris. Only people whose consent for job offers is current at the
 run's logical date are matched.
 
-1. **match**: for each selected offer, the best people (top N, `include/matching/config.yaml`):
-   explainable skill coverage (required > nice-to-have, rare skills > common ones, related skills
-   of the same taxonomy branch count partly), then stage reached (silver medalists first),
-   rejection side, recency of last contact, language and location. The offers' rows in `matches`
-   are replaced in one transaction with the score, rank, matched and missing skills and a one-line
-   reason in the person's language; emits `crm://matches`.
-2. **write_shortlists**: per matched offer, `data/shortlists/offer-<id>.csv` (safe against formula
+1. **plan_partitions**: the selected offers, split into up to `partitions` groups (at least 50
+   offers each) so that several workers share a large run.
+2. **match_partition** (one mapped task per group): for each offer, the best people (top N,
+   `include/matching/config.yaml`): explainable skill coverage (required > nice-to-have, rare
+   skills > common ones, related skills of the same taxonomy branch count partly), then stage
+   reached (silver medalists first), rejection side, recency of last contact, language and
+   location. The group's rows in `matches` are replaced in one transaction with the score, rank,
+   matched and missing skills and a one-line reason in the person's language. Scores do not depend
+   on the grouping: any split writes the same rows.
+3. **summarise**: the run's counts; emits `crm://matches`.
+4. **write_shortlists**: per matched offer, `data/shortlists/offer-<id>.csv` (safe against formula
    injection) and `.html` for the recruiter.
 
 By hand: one opening or a backfill, from the trigger form or the command line:
@@ -61,6 +65,17 @@ DEFAULT_ARGS = {"owner": "vivier", "retries": 2, "retry_delay": pendulum.duratio
                 "(e.g. greenhouse:4050003), one per line. Empty: every offer."
             ),
         ),
+        "partitions": Param(
+            4,
+            type="integer",
+            minimum=1,
+            maximum=64,
+            title="Parallel partitions",
+            description=(
+                "At most this many groups of offers matched in parallel (each of at least 50 offers): "
+                "about the number of free worker slots."
+            ),
+        ),
         "since": Param(
             None,
             type=["null", "string"],
@@ -71,29 +86,48 @@ DEFAULT_ARGS = {"owner": "vivier", "retries": 2, "retry_delay": pendulum.duratio
     },
 )
 def match_job_offers():
-    @task(outlets=[MATCHES])
-    def match() -> dict:
-        """Top N people per selected offer, written to `matches` in one transaction."""
+    @task
+    def plan_partitions() -> list[list[int]]:
+        """The selected offers' ids, in groups matched in parallel (ids only through XCom)."""
+        from vivier.matching.partitions import partition_offers
+        from vivier.matching.store import OfferRequest, select_offers
+        from vivier_airflow.crm import crm_engine
+
+        params = get_current_context()["params"]
+        request = OfferRequest.from_params(params.get("job_ids"), params.get("since"))
+        with crm_engine().connect() as connection:
+            selected = select_offers(connection, request)
+        partitions = partition_offers(selected, max_partitions=int(params["partitions"]))
+        print(f"{len(selected)} offer(s) selected, in {len(partitions)} partition(s)")
+        return partitions
+
+    @task
+    def match_partition(job_offer_ids: list[int]) -> dict:
+        """Top N people per offer of one partition, written to `matches` in one transaction."""
         import pandas as pd
 
-        from vivier.matching.run import match_offers
-        from vivier.matching.store import OfferRequest
+        from vivier.matching.partitions import match_partition as match
         from vivier_airflow.crm import crm_engine
         from vivier_airflow.runs import run_as_of, run_id
 
         context = get_current_context()
-        params = context["params"]
-        request = OfferRequest.from_params(params.get("job_ids"), params.get("since"))
-        summary = match_offers(
-            crm_engine(), as_of=pd.Timestamp(run_as_of(context)), run_key=run_id(context), request=request
-        )
+        summary = match(crm_engine(), job_offer_ids, as_of=pd.Timestamp(run_as_of(context)), run_key=run_id(context))
         print(
-            f"pool {summary.pool} people with consent; {summary.offers_selected} offer(s) selected, "
-            f"{summary.offers_open} open, {summary.offers_matched} matched; {summary.matches} match(es) "
-            f"(config {summary.config})"
+            f"pool {summary.pool} people with consent; {summary.offers_selected} offer(s), {summary.offers_open} "
+            f"open, {summary.offers_matched} matched; {summary.matches} match(es) (config {summary.config})"
         )
-        result = summary.to_dict()
-        context["outlet_events"][MATCHES].extra = {k: v for k, v in result.items() if k != "job_offer_ids"}
+        return summary.to_dict()
+
+    @task(outlets=[MATCHES])
+    def summarise(summaries: list[dict]) -> dict:
+        """The run's counts over every partition; emits crm://matches with them."""
+        from vivier.matching.partitions import combine_summaries
+
+        result = combine_summaries(list(summaries))
+        print({k: v for k, v in result.items() if k != "job_offer_ids"})
+        get_current_context()["outlet_events"][MATCHES].extra = {
+            k: v for k, v in result.items() if k != "job_offer_ids"
+        }
         return result
 
     @task
@@ -107,7 +141,7 @@ def match_job_offers():
         print(f"{len(paths) // 2} shortlist(s) in {data_dir() / 'shortlists'}")
         return len(paths) // 2
 
-    write_shortlists(match())
+    write_shortlists(summarise(match_partition.expand(job_offer_ids=plan_partitions())))
 
 
 match_job_offers()
