@@ -56,6 +56,7 @@ def nightly_chain(inbox: Path) -> list[ChainStep]:
     return [
         ChainStep("crm_migrate"),
         ChainStep("ats_ingest", {"inbox": str(inbox)}),
+        ChainStep("crm_report"),
     ]
 
 
@@ -185,6 +186,16 @@ class AirflowCluster:
                 "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
                 "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
                 "AIRFLOW_CONN_CRM_DB": self.crm_url,
+                # The API itself, for the tasks that write their run's note (crm_report).
+                "AIRFLOW_CONN_AIRFLOW_API": json.dumps(
+                    {
+                        "conn_type": "http",
+                        "host": "127.0.0.1",
+                        "port": self.port,
+                        "login": "vivier",
+                        "password": self.password,
+                    }
+                ),
                 "AIRFLOW_VAR_VIVIER_SUPPRESSION_KEY": SUPPRESSION_KEY,
                 "VIVIER_DATA_DIR": str(self.workdir / "data"),
                 "GX_ANALYTICS_ENABLED": "false",
@@ -479,3 +490,6 @@ def test_nightly_chain_runs_on_celery_workers_with_postgres_and_redis(cluster: A
         tasks = cluster.api("GET", f"/dags/{step.dag_id}/dagRuns/{run['dag_run_id']}/taskInstances")["task_instances"]
         assert tasks and {t["queue"] for t in tasks} == {cluster.queue}, "every task went through this run's queue"
         assert all(t["state"] == "success" and t["hostname"] for t in tasks)
+    report_run = cluster.api("GET", f"/dags/crm_report/dagRuns/{runs[-1]['dag_run_id']}")
+    assert "crm-report-2026-11-02.html" in (report_run["note"] or ""), "the report's run note links to it"
+    assert (cluster.workdir / "data" / "reports" / "crm-report-2026-11-02.html").is_file()
