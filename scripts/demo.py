@@ -34,6 +34,10 @@ PIPELINE: list[tuple[str, object]] = [
     ("step", "run_dispatch"),
     ("dag", "gdpr_retention"),
     ("step", "show_gdpr_report"),
+    ("step", "pool_members_apply_again"),
+    ("dag", "ats_ingest"),
+    ("dag", "crm_report"),
+    ("step", "show_crm_report"),
 ]
 SAMPLE_SEED = 2026
 SAMPLE_APPLICATIONS_PER_FORMAT = 300
@@ -213,7 +217,41 @@ def run_dispatch() -> None:
     print(f"  Open any .eml in {sink_folder} with a mail client; `vivier preview TEMPLATE` renders one template.")
 
 
+def pool_members_apply_again() -> None:
+    """Some pool members apply again, and three are hired: a follow-up export for the next ats_ingest."""
+    import pandas as pd
+
+    from vivier.synth.returning import write_returning_applications
+    from vivier_airflow.crm import crm_engine
+
+    engine = crm_engine()
+    path = ROOT / "data" / "inbox" / "greenhouse-returning-pool-members.json"
+    count = write_returning_applications(engine, path, pd.Timestamp.now(tz="UTC").floor("s"))
+    engine.dispose()
+    banner("Pool members apply again (the outcome the talent pools exist for)")
+    print(f"  {path.relative_to(ROOT)}: {count} pool members apply to open offers, 3 of them are hired")
+
+
+def show_crm_report() -> None:
+    reports = sorted((ROOT / "data" / "reports").glob("crm-report-*.html"))
+    if not reports:
+        return
+    folder = reports[-1].with_suffix("")
+    banner("Weekly CRM report")
+    print(f"  {reports[-1]} (self-contained: open it in a browser)")
+    print(f"  figures as CSV: {folder.relative_to(ROOT)}/ ({len(list(folder.glob('*.csv')))} files)")
+    returning = folder / "returning_by_pool.csv"
+    if returning.exists():
+        import csv
+
+        with returning.open(encoding="utf-8") as handle:
+            for row in list(csv.DictReader(handle))[:5]:
+                print(f"  {row['pool']:<24} re-applications {row['reapplications']:>3}, hires {row['hires']:>2}")
+
+
 STEPS = {
+    "pool_members_apply_again": pool_members_apply_again,
+    "show_crm_report": show_crm_report,
     "run_dispatch": run_dispatch,
     "show_top_matches": show_top_matches,
     "show_pools": show_pools,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -251,3 +252,24 @@ def test_chart_scales_and_labels() -> None:
     assert "a &amp; b" in svg and ">4<" in svg  # stacked total written after the bar
     line = line_chart("pools", {"p": [(date(2026, 1, 1), 1), (date(2026, 1, 8), 3)]})
     assert "<polyline" in line and "2026-01-08" in line
+    many = line_chart("pools", {f"pool {i}": [(date(2026, 1, 1), i)] for i in range(6)})
+    legend_colours = re.findall(r'<rect [^>]*fill="(#[0-9a-f]{6})"', many)
+    assert len(legend_colours) == len(set(legend_colours)) == 6, "each series keeps its own colour in the legend"
+
+
+def test_the_demo_follow_up_export_has_pool_members_applying_again(crm_engine: sa.Engine, tmp_path: Path) -> None:
+    from vivier.ingest.formats.greenhouse import parse
+    from vivier.synth.returning import write_returning_applications
+
+    with crm_engine.begin() as connection:
+        people = build_crm(connection)
+    path = tmp_path / "returning.json"
+    count = write_returning_applications(crm_engine, path, AS_OF, people=5, hires=1)
+    assert count == 1  # ada is the only current pool member
+    parsed = parse(path)
+    assert parsed.rejected == []
+    application = parsed.applications.iloc[0]
+    with crm_engine.connect() as connection:
+        email = connection.execute(sa.text("SELECT email FROM persons WHERE person_id = :p"), {"p": people["ada"]})
+        assert application["email"] == email.scalar_one()
+    assert application["status"] == "hired" and application["job_title"] == "=cmd|' /C calc'!A0"

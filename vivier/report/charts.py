@@ -48,9 +48,9 @@ def _svg(width: int, height: int, title: str, body: list[str]) -> str:
     )
 
 
-def _legend(names: Sequence[str], x: int, y: int) -> list[str]:
+def _legend(names: Sequence[str], x: int, y: int, first_colour: int = 0) -> list[str]:
     parts, offset = [], 0
-    for index, name in enumerate(names):
+    for index, name in enumerate(names, start=first_colour):
         colour = PALETTE[index % len(PALETTE)]
         parts.append(f'<rect x="{x + offset}" y="{y - 9}" width="10" height="10" fill="{colour}"/>')
         parts.append(f'<text x="{x + offset + 14}" y="{y}">{escape(name)}</text>')
@@ -172,7 +172,7 @@ def line_chart(title: str, series: dict[str, Sequence[tuple[date, float]]]) -> s
             )
     names = list(series)
     for row in range(legend_rows):
-        body += _legend(names[row * 4 : row * 4 + 4], left, height - 8 - 16 * (legend_rows - 1 - row))
+        body += _legend(names[row * 4 : row * 4 + 4], left, height - 8 - 16 * (legend_rows - 1 - row), row * 4)
     return _svg(width, height, title, body)
 
 
