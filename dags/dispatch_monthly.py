@@ -18,68 +18,8 @@ On the 2nd of every month at 10:00 (Europe/Paris), for the period of the logical
 
 from __future__ import annotations
 
-import pendulum
-from airflow.sdk import CronTriggerTimetable, Param, dag, task
+from vivier_airflow.dispatch_tasks import digest_dag
 
 CAMPAIGNS = ["monthly_offers", "monthly_content"]
-DEFAULT_ARGS = {"owner": "vivier", "retries": 2, "retry_delay": pendulum.duration(minutes=5)}
 
-
-@dag(
-    dag_id="dispatch_monthly",
-    schedule=CronTriggerTimetable("0 10 2 * *", timezone="Europe/Paris"),
-    start_date=pendulum.datetime(2026, 1, 1, tz="Europe/Paris"),
-    catchup=False,
-    max_active_runs=1,
-    tags=["vivier", "dispatch"],
-    default_args=DEFAULT_ARGS,
-    doc_md=__doc__,
-    params={
-        "dry_run": Param(
-            False,
-            type="boolean",
-            title="Dry run",
-            description="Write the messages as .eml files instead of sending them (the outbox stays as it is).",
-        ),
-        "eml_folder": Param(
-            "",
-            type="string",
-            title=".eml folder",
-            description="Where a dry run writes the messages. Empty: data/outbox-eml/.",
-        ),
-    },
-)
-def dispatch_monthly():
-    @task
-    def load_catalogue() -> dict:
-        """The content catalogue files -> content_items (upsert; removed items retired)."""
-        from vivier_airflow.dispatch_tasks import load_content_catalogue
-
-        return load_content_catalogue()
-
-    @task
-    def plan(catalogue: dict) -> list[dict]:
-        """Plan the period's job-offer and content digests into the outbox (once per period)."""
-        from vivier_airflow.dispatch_tasks import plan_period
-
-        return plan_period(CAMPAIGNS)
-
-    @task
-    def deliver(plans: list[dict]) -> dict:
-        """Send the planned messages (or write .eml files in a dry run)."""
-        from vivier_airflow.dispatch_tasks import deliver_planned
-
-        return deliver_planned(plans)
-
-    @task
-    def report(plans: list[dict], delivered: dict) -> list[dict]:
-        """The batch record: who got which template version under which consent (counts only)."""
-        from vivier_airflow.dispatch_tasks import report_batches
-
-        return report_batches(plans)
-
-    plans = plan(load_catalogue())
-    report(plans, deliver(plans))
-
-
-dispatch_monthly()
+dispatch_monthly = digest_dag("dispatch_monthly", "0 10 2 * *", CAMPAIGNS, __doc__)
