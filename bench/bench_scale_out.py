@@ -1,4 +1,4 @@
-"""One Celery worker against two: the ats_ingest run on the distributed engine, same inbox, same machine.
+"""One Celery worker against two: ats_ingest or match_job_offers on the distributed engine, same data.
 
 Starts the cluster of tests/test_celery_scale_out.py (PostgreSQL at 127.0.0.1:5432, Redis at
 127.0.0.1:6379, real api-server / scheduler / dag-processor / celery worker processes) once per
@@ -8,6 +8,11 @@ time of the run, of its mapped phase (the per-file tasks, which spread over the 
 rest, and the cluster's peak memory (resident set of every process it started, summed).
 
     python bench/bench_scale_out.py [--applications 2000] [--workers 1 2] [--warm] [--repeat 1]
+    python bench/bench_scale_out.py --phase matching [--persons 1000000] [--offers 1000]
+
+``--phase matching`` fills the CRM database with synthetic people (skills, consent for job offers)
+and open offers, then runs match_job_offers with as many partitions as worker slots (one mapped
+``match_partition`` task each) and prints the same figures.
 
 The machine's other load shows in the figures: on a shared machine, use ``--repeat 3`` (fastest run kept).
 
@@ -138,17 +143,145 @@ def run_once(inbox: Path, workers: int, workdir: Path, warm: bool) -> dict:
     }
 
 
+MATCHING_AS_OF = "2026-11-02T01:00:00+00:00"
+
+
+def fill_matching_crm(url: str, persons: int, offers: int) -> None:
+    """Synthetic people with skills and current job-offer consent, and open offers, bulk-loaded."""
+    import pandas as pd
+
+    from vivier.db import make_engine
+    from vivier.db.bulk import load_frame
+    from vivier.matching.synthetic import synthetic_matching_data
+
+    data = synthetic_matching_data(persons, offers, seed=5)
+    stamp = pd.Timestamp("2026-11-01", tz="UTC")
+    people = data.persons.assign(
+        email=[f"p{i}@bench.example" for i in data.persons["person_id"]],
+        full_name="Bench Person",
+        applications_count=1,
+        created_at=stamp,
+        updated_at=stamp,
+    )
+    tags = data.person_skills.rename(columns={"skill_id": "value"}).assign(kind="skill", evidence=None)
+    consent = pd.DataFrame(
+        {
+            "person_id": data.persons["person_id"],
+            "purpose": "job_offers",
+            "status": "granted",
+            "is_active": True,
+            "source": "admin",
+            "last_event_id": 0,
+            "updated_at": stamp,
+        }
+    )
+    jobs = data.offers.assign(
+        source_system="greenhouse",
+        source_job_id=data.offers["job_offer_id"].astype(str),
+        title="Bench offer",
+        location=data.offers["city"],
+        status="open",
+        created_at=stamp,
+        updated_at=stamp,
+    ).drop(columns=["city"])
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        load_frame(
+            connection, "persons", people,
+            {"person_id": "int", "email": "text", "full_name": "text", "language": "text", "country": "text",
+             "city": "text", "furthest_stage_rank": "int", "is_silver_medalist": "bool", "rejection_side": "text",
+             "last_contact_at": "timestamp", "applications_count": "int", "created_at": "timestamp",
+             "updated_at": "timestamp"},
+        )  # fmt: skip
+        load_frame(connection, "person_tags", tags, {"person_id": "int", "kind": "text", "value": "text"})
+        load_frame(
+            connection, "consent_current", consent,
+            {"person_id": "int", "purpose": "text", "status": "text", "is_active": "bool", "source": "text",
+             "last_event_id": "int", "updated_at": "timestamp"},
+        )  # fmt: skip
+        load_frame(
+            connection, "job_offers", jobs,
+            {"job_offer_id": "int", "source_system": "text", "source_job_id": "text", "title": "text",
+             "location": "text", "country": "text", "language": "text", "status": "text",
+             "created_at": "timestamp", "updated_at": "timestamp"},
+        )  # fmt: skip
+        load_frame(
+            connection, "job_offer_skills", data.offer_skills,
+            {"job_offer_id": "int", "skill_id": "text", "importance": "text"},
+        )  # fmt: skip
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM ANALYZE")
+    engine.dispose()
+
+
+def run_matching_once(persons: int, offers: int, workers: int, partitions: int, workdir: Path) -> dict:
+    with AirflowCluster(workdir, postgres_admin_url=PG_ADMIN_URL, workers=workers, concurrency=1) as cluster:
+        cluster.run_dag(ChainStep("crm_migrate"))
+        fill_matching_crm(cluster.crm_url, persons, offers)
+        sampler = MemorySampler(cluster)
+        sampler.start()
+        started = time.monotonic()
+        step = ChainStep("match_job_offers", {"partitions": partitions})
+        run = cluster.run_dag(step, logical_date=MATCHING_AS_OF, timeout=1800)
+        elapsed = time.monotonic() - started
+        peak = sampler.stop()
+        path = f"/dags/match_job_offers/dagRuns/{run['dag_run_id']}/taskInstances"
+        tasks = cluster.api("GET", path)["task_instances"]
+    mapped = [t for t in tasks if t["task_id"] == "match_partition"]
+    mapped_span = (
+        max(parse_time(t["end_date"]) for t in mapped) - min(parse_time(t["start_date"]) for t in mapped)
+    ).total_seconds()
+    return {
+        "workers": workers,
+        "partitions": len(mapped),
+        "run_s": elapsed,
+        "mapped_s": mapped_span,
+        "task_s": sum(t["duration"] or 0 for t in mapped),
+        "peak_mb": peak / 2**20,
+    }
+
+
+def main_matching(args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory(prefix="vivier-bench-scale-out-") as tmp:
+        root = Path(tmp)
+        print(f"matching: {args.persons:,} people x {args.offers:,} open offers")
+        results = [
+            min(
+                (
+                    run_matching_once(args.persons, args.offers, n, n, root / f"cluster-{n}-{i}")
+                    for i in range(args.repeat)
+                ),
+                key=lambda r: r["run_s"],
+            )
+            for n in args.workers
+        ]
+    base = results[0]
+    for r in results:
+        print(
+            f"{r['workers']} worker(s), {r['partitions']} partition(s): match_job_offers {r['run_s']:.1f} s, "
+            f"mapped phase {r['mapped_s']:.1f} s (task time {r['task_s']:.1f} s), "
+            f"speed-up x{base['run_s'] / r['run_s']:.2f} (mapped x{base['mapped_s'] / r['mapped_s']:.2f}), "
+            f"peak {r['peak_mb']:.0f} MB"
+        )
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--applications", type=int, default=2000, help="applications per export format")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--warm", action="store_true", help="preload heavy imports in the workers")
     parser.add_argument("--repeat", type=int, default=1, help="runs per worker count; the fastest is kept")
+    parser.add_argument("--phase", choices=["ingest", "matching"], default="ingest")
+    parser.add_argument("--persons", type=int, default=1_000_000, help="matching: people in the pool")
+    parser.add_argument("--offers", type=int, default=1_000, help="matching: open offers")
     args = parser.parse_args()
     problem = redis_problem() or postgres_problem()
     if problem:
         print(f"skipped: {problem}")
         return 0
+    if args.phase == "matching":
+        return main_matching(args)
     from vivier.synth import generate_inbox
 
     with tempfile.TemporaryDirectory(prefix="vivier-bench-scale-out-") as tmp:
