@@ -231,3 +231,16 @@ def test_an_open_request_keeps_the_person_until_it_is_answered(crm_engine) -> No
     report = run_retention(crm_engine, AS_OF + pd.Timedelta(days=25))
     assert report.persons_erased == 0
     assert (report.requests_open, report.requests_due_soon, report.requests_overdue) == (1, 1, 0)
+
+
+def test_an_erased_persons_id_is_never_given_to_a_newcomer(crm_engine: sa.Engine) -> None:
+    """Links and tokens name people by id: after erasing the newest person, the next one gets a new id."""
+    from tests.consent_helpers import add_persons
+    from vivier.gdpr.erasure import erase_persons
+
+    with crm_engine.begin() as connection:
+        first, newest = add_persons(connection, 2)
+        erase_persons(connection, [newest], as_of=AS_OF, reason="test", run_id=None, suppression_key=None)
+    with crm_engine.begin() as connection:
+        (newcomer,) = add_persons(connection, 1)
+    assert newcomer > newest > first

@@ -40,10 +40,35 @@ def current_revision(engine: sa.Engine) -> str | None:
         return context.get_current_revision()
 
 
+class ForeignKeyViolationError(RuntimeError):
+    """A migration left rows whose foreign keys point nowhere (nothing was committed)."""
+
+
 def upgrade(engine: sa.Engine, revision: str = "head") -> str:
-    """Upgrade the database to ``revision``; returns the revision it is at afterwards."""
-    with engine.begin() as connection:
-        command.upgrade(_config(connection), revision)
+    """Upgrade the database to ``revision``; returns the revision it is at afterwards.
+
+    On SQLite, foreign keys are switched off around the migrations (they can only be switched
+    outside a transaction), so that rebuilding a parent table never cascades to its children, and
+    every foreign key is checked before the transaction commits: SQLite's procedure for altering
+    tables.
+    """
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # ends SQLAlchemy's autobegun transaction; pysqlite opened none for a PRAGMA
+        try:
+            with connection.begin():
+                command.upgrade(_config(connection), revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise ForeignKeyViolationError(f"migration to {revision} broke foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                connection.rollback()
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
     return current_revision(engine) or "base"
 
 

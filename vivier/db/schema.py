@@ -78,6 +78,7 @@ persons = sa.Table(
     sa.Column("preferred_language", sa.String(2)),
     sa.Index(None, "phone_e164"),
     sa.Index(None, "name_key"),
+    sqlite_autoincrement=True,  # ids of erased people are never given to someone else (migration 0005)
 )
 
 applications = sa.Table(
