@@ -59,8 +59,11 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> str:
             connection.commit()  # ends SQLAlchemy's autobegun transaction; pysqlite opened none for a PRAGMA
         try:
             with connection.begin():
+                before = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+                start = before.get_current_revision()
                 command.upgrade(_config(connection), revision)
-                if sqlite:
+                after = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+                if sqlite and after.get_current_revision() != start:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
                     if broken:
                         raise ForeignKeyViolationError(f"migration to {revision} broke foreign keys: {broken[:5]}")
