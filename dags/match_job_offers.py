@@ -20,7 +20,8 @@ run's logical date are matched.
 
 By hand: one opening or a backfill, from the trigger form or the command line:
 `airflow dags test match_job_offers -c '{"job_ids": [12, "greenhouse:4050003"]}'`,
-`airflow dags test match_job_offers -c '{"since": "2026-11-01"}'`. Everything is keyed to the
+`airflow dags test match_job_offers -c '{"since": "2026-11-01"}'`; add `"pool": "silver_medalists"`
+to match only the current members of one talent pool. Everything is keyed to the
 run's logical date, so re-running a run writes identical rows. Only ids and counts reach the logs.
 """
 
@@ -63,6 +64,15 @@ DEFAULT_ARGS = {"owner": "vivier", "retries": 2, "retry_delay": pendulum.duratio
             description=(
                 "Re-match only these offers: CRM job_offer_id numbers, or source_system:source_job_id "
                 "(e.g. greenhouse:4050003), one per line. Empty: every offer."
+            ),
+        ),
+        "pool": Param(
+            None,
+            type=["null", "string"],
+            title="Only the members of this pool",
+            description=(
+                "Match only the current members of this talent pool (a name from include/pools/, e.g. "
+                "silver_medalists). Empty: everyone with consent for job offers."
             ),
         ),
         "partitions": Param(
@@ -111,7 +121,13 @@ def match_job_offers():
         from vivier_airflow.runs import run_as_of, run_id
 
         context = get_current_context()
-        summary = match(crm_engine(), job_offer_ids, as_of=pd.Timestamp(run_as_of(context)), run_key=run_id(context))
+        summary = match(
+            crm_engine(),
+            job_offer_ids,
+            as_of=pd.Timestamp(run_as_of(context)),
+            run_key=run_id(context),
+            pool=context["params"].get("pool") or None,
+        )
         print(
             f"pool {summary.pool} people with consent; {summary.offers_selected} offer(s), {summary.offers_open} "
             f"open, {summary.offers_matched} matched; {summary.matches} match(es) (config {summary.config})"

@@ -10,12 +10,21 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from vivier.db.schema import consent_current, job_offer_skills, job_offers, matches, person_tags, persons
+from vivier.db.schema import (
+    consent_current,
+    job_offer_skills,
+    job_offers,
+    matches,
+    person_tags,
+    persons,
+    pool_members,
+    pools,
+)
 from vivier.matching.config import MatchingConfig
 from vivier.matching.reverse import best_offers_per_person
 from vivier.matching.run import match_offers
 from vivier.matching.shortlist import shortlist, to_csv, write_shortlists
-from vivier.matching.store import OfferRequest, UnknownOffersError
+from vivier.matching.store import OfferRequest, UnknownOffersError, UnknownPoolError
 from vivier.matching.summary import demo_lines
 
 AS_OF = pd.Timestamp("2026-11-01T00:00:00Z")
@@ -134,6 +143,30 @@ def test_only_people_with_current_consent_for_job_offers_are_matched(crm) -> Non
     assert gus["reason"].startswith("2/2 compétences requises")  # in Gus's language
     assert match_rows(engine, offers["closed"]).empty
     assert summary.offers_open == 2 and summary.offers_matched == 2
+
+
+def test_a_run_can_be_limited_to_the_current_members_of_one_pool(crm) -> None:
+    engine, people, offers = crm
+    with engine.begin() as connection:
+        pool_id = connection.execute(
+            pools.insert()
+            .values(name="silver", definition={}, updated_at=AS_OF.to_pydatetime())
+            .returning(pools.c.pool_id)
+        ).scalar_one()
+        stay = {"pool_id": pool_id, "joined_at": (AS_OF - pd.Timedelta(days=10)).to_pydatetime()}
+        connection.execute(
+            pool_members.insert(),
+            [
+                {**stay, "person_id": people["fay"], "left_at": None},
+                {**stay, "person_id": people["cai"], "left_at": None},  # a member, but no consent
+                {**stay, "person_id": people["ana"], "left_at": (AS_OF - pd.Timedelta(days=1)).to_pydatetime()},
+            ],
+        )
+    summary = match_offers(engine, as_of=AS_OF, run_key="pool-run", pool="silver")
+    assert summary.pool == 1
+    assert set(match_rows(engine)["person_id"]) == {people["fay"]}
+    with pytest.raises(UnknownPoolError, match="no pool named 'nope'; the pools are: silver"):
+        match_offers(engine, as_of=AS_OF, run_key="pool-run", pool="nope")
 
 
 def test_a_manual_run_rematches_only_the_requested_offers_and_is_idempotent(crm) -> None:

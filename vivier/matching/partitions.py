@@ -38,13 +38,14 @@ def match_partition(
     as_of: pd.Timestamp,
     run_key: str,
     config: MatchingConfig | None = None,
+    pool: str | None = None,
 ) -> MatchRunSummary:
     """Match one partition's offers (nothing at all for an empty partition, never "every offer")."""
     config = config or MatchingConfig.load()
     if not job_offer_ids:
         return MatchRunSummary(run_key, config.digest, 0, 0, 0, 0, 0, [])
     request = OfferRequest(job_ids=tuple(int(i) for i in job_offer_ids))
-    return match_offers(engine, as_of=as_of, run_key=run_key, request=request, config=config)
+    return match_offers(engine, as_of=as_of, run_key=run_key, request=request, config=config, pool=pool)
 
 
 def combine_summaries(summaries: list[dict]) -> dict:

@@ -100,8 +100,11 @@ def match_offers(
     run_key: str,
     request: OfferRequest | None = None,
     config: MatchingConfig | None = None,
+    pool: str | None = None,
 ) -> MatchRunSummary:
-    """Re-match the requested offers (all of them by default) and replace their rows in ``matches``."""
+    """Re-match the requested offers (all of them by default) and replace their rows in ``matches``.
+
+    With ``pool``, only the members of that talent pool (as of ``as_of``) are matched."""
     config = config or MatchingConfig.load()
     request = request or OfferRequest()
     as_of = pd.Timestamp(as_of)
@@ -109,7 +112,7 @@ def match_offers(
     with engine.connect() as connection:
         selected = select_offers(connection, request)
         offers, offer_skills = load_offers(connection, selected)
-        persons, person_skills = load_pool(connection, as_of)
+        persons, person_skills = load_pool(connection, as_of, pool)
     open_offers = offers[offers["status"] == "open"]
     open_skills = offer_skills[offer_skills["job_offer_id"].isin(open_offers["job_offer_id"])]
     rows = compute_matches(

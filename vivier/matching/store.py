@@ -109,11 +109,22 @@ def load_offers(connection: sa.Connection, offer_ids: list[int]) -> tuple[pd.Dat
     return offers, skills
 
 
-def load_pool(connection: sa.Connection, as_of: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The people with current consent for job offers as of ``as_of``, and their skills."""
-    stamp = db_timestamp(connection, as_of)
-    persons = pd.read_sql(sa.text(_statement("matching/pool_persons")), connection, params={"as_of": stamp})
-    skills = pd.read_sql(sa.text(_statement("matching/pool_skills")), connection, params={"as_of": stamp})
+class UnknownPoolError(ValueError):
+    """A run was asked to match the members of a pool that does not exist."""
+
+
+def load_pool(
+    connection: sa.Connection, as_of: pd.Timestamp, pool: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The people with current consent for job offers as of ``as_of`` (only the members of ``pool``
+    then, when named), and their skills."""
+    if pool is not None:
+        known = list(connection.execute(sa.text("SELECT name FROM pools ORDER BY name")).scalars())
+        if pool not in known:
+            raise UnknownPoolError(f"no pool named {pool!r}; the pools are: {', '.join(known) or 'none yet'}")
+    params = {"as_of": db_timestamp(connection, as_of), "pool": pool}
+    persons = pd.read_sql(sa.text(_statement("matching/pool_persons")), connection, params=params)
+    skills = pd.read_sql(sa.text(_statement("matching/pool_skills")), connection, params=params)
     persons["last_contact_at"] = _time(persons["last_contact_at"]).to_numpy()
     persons["is_silver_medalist"] = persons["is_silver_medalist"].fillna(False).astype(bool)
     return persons, skills
