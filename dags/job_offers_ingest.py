@@ -53,15 +53,10 @@ def job_offers_ingest():
         from dataclasses import asdict
 
         from vivier.offers.files import find_new_job_files as find
-        from vivier.paths import data_dir
         from vivier_airflow.crm import crm_engine
-        from vivier_airflow.inbox import local_inbox
-        from vivier_airflow.runs import run_folder
+        from vivier_airflow.inbox import run_inbox
 
-        context = get_current_context()
-        inbox = local_inbox(context["params"]["inbox"], run_folder(data_dir() / "staging", context) / "inbox")
-        if not inbox.is_dir():
-            raise FileNotFoundError(f"inbox folder {inbox} does not exist")
+        inbox = run_inbox(get_current_context())
         found = find(crm_engine(), inbox)
         print(f"{len(found)} new job file(s) in {inbox}")
         return [asdict(item) for item in found]

@@ -27,3 +27,14 @@ def local_inbox(inbox: str | None, scratch: Path) -> Path:
             with item.open("rb") as source, (scratch / item.name).open("wb") as target:
                 shutil.copyfileobj(source, target)
     return scratch
+
+
+def run_inbox(context: dict) -> Path:
+    """The running DAG's inbox (its ``inbox`` param, else ``data/inbox/``), copied locally if remote."""
+    from vivier_airflow.runs import run_folder
+
+    scratch = run_folder(data_dir() / "staging", context) / "inbox"
+    inbox = local_inbox(context["params"]["inbox"], scratch)
+    if not inbox.is_dir():
+        raise FileNotFoundError(f"inbox folder {inbox} does not exist")
+    return inbox
