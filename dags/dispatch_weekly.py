@@ -20,11 +20,10 @@ preference centre, else the default) and who consents to `job_offers` as of the 
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import CronTriggerTimetable, dag, task
-
-from vivier_airflow.dispatch_tasks import default_args, delivery_params
+from airflow.sdk import CronTriggerTimetable, Param, dag, task
 
 CAMPAIGNS = ["weekly_offers"]
+DEFAULT_ARGS = {"owner": "vivier", "retries": 2, "retry_delay": pendulum.duration(minutes=5)}
 
 
 @dag(
@@ -34,9 +33,22 @@ CAMPAIGNS = ["weekly_offers"]
     catchup=False,
     max_active_runs=1,
     tags=["vivier", "dispatch"],
-    default_args=default_args(),
+    default_args=DEFAULT_ARGS,
     doc_md=__doc__,
-    params=delivery_params(),
+    params={
+        "dry_run": Param(
+            False,
+            type="boolean",
+            title="Dry run",
+            description="Write the messages as .eml files instead of sending them (the outbox stays as it is).",
+        ),
+        "eml_folder": Param(
+            "",
+            type="string",
+            title=".eml folder",
+            description="Where a dry run writes the messages. Empty: data/outbox-eml/.",
+        ),
+    },
 )
 def dispatch_weekly():
     @task

@@ -25,9 +25,8 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
 
-from vivier_airflow.dispatch_tasks import default_args, delivery_params
-
 CAMPAIGNS = ["rejection_feedback", "consent_renewal"]
+DEFAULT_ARGS = {"owner": "vivier", "retries": 2, "retry_delay": pendulum.duration(minutes=5)}
 
 
 @dag(
@@ -37,10 +36,21 @@ CAMPAIGNS = ["rejection_feedback", "consent_renewal"]
     catchup=False,
     max_active_runs=1,
     tags=["vivier", "dispatch", "gdpr"],
-    default_args=default_args(),
+    default_args=DEFAULT_ARGS,
     doc_md=__doc__,
     params={
-        **delivery_params(),
+        "dry_run": Param(
+            False,
+            type="boolean",
+            title="Dry run",
+            description="Write the messages as .eml files instead of sending them (the outbox stays as it is).",
+        ),
+        "eml_folder": Param(
+            "",
+            type="string",
+            title=".eml folder",
+            description="Where a dry run writes the messages. Empty: data/outbox-eml/.",
+        ),
         "lookback_days": Param(
             0,
             type="integer",

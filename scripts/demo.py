@@ -191,8 +191,6 @@ def run_dispatch() -> None:
     from vivier_airflow.crm import crm_engine
 
     dags = ("rejection_feedback", "dispatch_weekly", "dispatch_monthly", "dispatch_quarterly")
-    if not all((ROOT / "dags" / f"{dag_id}.py").exists() for dag_id in dags):
-        return
     sink_folder = data_dir() / "outbox-sink"
     os.environ["AIRFLOW_CONN_SMTP_DEFAULT"] = json.dumps(
         {

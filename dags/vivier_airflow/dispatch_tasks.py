@@ -1,84 +1,9 @@
-"""What the dispatch DAGs share: the delivery params, the task bodies, and the digest DAG shape.
+"""The task bodies the dispatch DAGs share (each DAG file keeps its schedule, params and wiring).
 
-The task bodies are called from inside ``@task`` functions: they read the running task's context
-themselves. ``digest_dag`` builds the monthly and quarterly DAGs, which differ only in schedule and
-campaigns.
+Called from inside ``@task`` functions: they read the running task's context themselves.
 """
 
 from __future__ import annotations
-
-from typing import Any
-
-DEFAULT_ARGS: dict[str, Any] = {"owner": "vivier", "retries": 2}
-
-
-def delivery_params() -> dict[str, Any]:
-    """The trigger-form params of every dispatch DAG: dry run and where it writes."""
-    from airflow.sdk import Param
-
-    return {
-        "dry_run": Param(
-            False,
-            type="boolean",
-            title="Dry run",
-            description="Write the messages as .eml files instead of sending them (the outbox stays as it is).",
-        ),
-        "eml_folder": Param(
-            "",
-            type="string",
-            title=".eml folder",
-            description="Where a dry run writes the messages. Empty: data/outbox-eml/.",
-        ),
-    }
-
-
-def default_args() -> dict[str, Any]:
-    import pendulum
-
-    return {**DEFAULT_ARGS, "retry_delay": pendulum.duration(minutes=5)}
-
-
-def digest_dag(dag_id: str, cron: str, campaigns: list[str], doc_md: str):
-    """A content + job-offer digest DAG: load_catalogue -> plan -> deliver -> report."""
-    import pendulum
-    from airflow.sdk import CronTriggerTimetable, dag, task
-
-    @dag(
-        dag_id=dag_id,
-        schedule=CronTriggerTimetable(cron, timezone="Europe/Paris"),
-        start_date=pendulum.datetime(2026, 1, 1, tz="Europe/Paris"),
-        catchup=False,
-        max_active_runs=1,
-        tags=["vivier", "dispatch"],
-        default_args=default_args(),
-        doc_md=doc_md,
-        params=delivery_params(),
-    )
-    def digest():
-        @task
-        def load_catalogue() -> dict:
-            """The content catalogue files -> content_items (upsert; removed items retired)."""
-            return load_content_catalogue()
-
-        @task
-        def plan(catalogue: dict) -> list[dict]:
-            """Plan the period's job-offer and content digests into the outbox (once per period)."""
-            return plan_period(campaigns)
-
-        @task
-        def deliver(plans: list[dict]) -> dict:
-            """Send the planned messages (or write .eml files in a dry run)."""
-            return deliver_planned(plans)
-
-        @task
-        def report(plans: list[dict], delivered: dict) -> list[dict]:
-            """The batch record: who got which template version under which consent (counts only)."""
-            return report_batches(plans)
-
-        plans = plan(load_catalogue())
-        report(plans, deliver(plans))
-
-    return digest()
 
 
 def load_content_catalogue() -> dict:
