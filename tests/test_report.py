@@ -181,6 +181,7 @@ def test_figures_count_what_existed_at_the_report_date(crm_engine: sa.Engine) ->
     assert headline["people"] == 3
     assert headline["silver_medalists"] == 2
     assert headline["pool_members"] == 1  # ada (bob left)
+    assert headline["people_with_consent"] == 1  # ada (bob withdrew; cyd only asked, and granted later)
     assert headline["open_offers"] == 2
     assert headline["messages_sent_in_window"] == 2
     # Re-applications after first joining a pool: ada's hire and second application, bob's one.
