@@ -6,7 +6,8 @@ through the ledger), then times `vivier.pools.refresh.refresh_pools` three times
   1. first refresh (every member joins),
   2. the same day again (nothing changes: the steady state of a nightly run),
   3. the next day after 1% of the people withdrew their consent.
-Prints people/s, seconds and peak RSS for each. Target: under 60 s per refresh on both engines.
+Prints people/s, seconds, peak RSS and the 1-minute load average for each (the machine may be shared:
+run it at least twice). Target: under 60 s per refresh on both engines.
 
     python bench/bench_pools.py [--people 1000000] [--pools 50] [--engines sqlite,postgresql]
 """
@@ -14,6 +15,7 @@ Prints people/s, seconds and peak RSS for each. Target: under 60 s per refresh o
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import tempfile
@@ -165,14 +167,16 @@ def measure(url: str, pools: int) -> None:
         joined, left = sum(s.joined for s in sizes), sum(s.left for s in sizes)
         print(
             f"  {label:<28} {elapsed:7.1f} s  {people / elapsed:>10,.0f} people/s  "
-            f"members {members:,} (+{joined:,} / -{left:,})  peak RSS {peak_rss_mb():,.0f} MB",
+            f"members {members:,} (+{joined:,} / -{left:,})  peak RSS {peak_rss_mb():,.0f} MB  "
+            f"load {os.getloadavg()[0]:.1f}",
             flush=True,
         )
 
     timed("first refresh", day)
     timed("same day again", day)
     with engine.begin() as connection:
-        ids = pd.read_sql(sa.text("SELECT person_id FROM consent_current WHERE is_active"), connection)["person_id"]
+        query = sa.text("SELECT person_id FROM consent_current WHERE is_active ORDER BY person_id")
+        ids = pd.read_sql(query, connection)["person_id"]  # in order: the same 1% withdraw on every run
         withdrawing = ids.sample(frac=0.01, random_state=1)
         events = pd.DataFrame(
             {"person_id": withdrawing, "purpose": "job_offers", "action": "withdrawn", "source": "unsubscribe"}

@@ -8,7 +8,8 @@ import sqlalchemy as sa
 
 from tests.consent_helpers import AS_OF, add_persons
 from vivier.consent.ledger import record_event
-from vivier.db.schema import person_tags, pool_members, pool_snapshots, pools
+from vivier.db.schema import person_tags, persons, pool_members, pool_snapshots, pools
+from vivier.pools import refresh
 from vivier.pools.definitions import PoolDefinitionError, load_definitions, parse_definitions
 from vivier.pools.refresh import refresh_pools
 
@@ -102,6 +103,56 @@ def test_a_pool_dropped_from_the_definitions_is_emptied(crm_engine, people) -> N
         assert members(connection, "python") == set()
         active = dict(connection.execute(sa.select(pools.c.name, pools.c.is_active)).all())
     assert not active["python"] and active["silver_data"]
+
+
+def member_checks(engine) -> tuple:
+    """pool_members' foreign keys and indexes as the database describes them."""
+    inspector = sa.inspect(engine)
+    keys = sorted(
+        (k["name"], tuple(k["constrained_columns"]), k["referred_table"], k["options"].get("ondelete"))
+        for k in inspector.get_foreign_keys("pool_members")
+    )
+    indexes = sorted((i["name"], tuple(i["column_names"])) for i in inspector.get_indexes("pool_members"))
+    return keys, indexes, tuple(inspector.get_pk_constraint("pool_members")["constrained_columns"])
+
+
+def watch_restores(monkeypatch) -> list:
+    restores: list = []
+    restore = refresh._restore_member_checks
+    monkeypatch.setattr(refresh, "_restore_member_checks", lambda c, aside: restores.append(aside) or restore(c, aside))
+    return restores
+
+
+def test_a_first_fill_in_bulk_gives_the_same_members_and_keeps_the_checks(crm_engine, people, monkeypatch) -> None:
+    monkeypatch.setattr(refresh, "BULK_JOIN_ROWS", 1)  # every first fill counts as big
+    restores = watch_restores(monkeypatch)
+    before = member_checks(crm_engine)
+    sizes = {s.name: (s.size, s.joined, s.left) for s in refresh_pools(crm_engine, DEFINITIONS, AS_OF)}
+    # PostgreSQL set the foreign keys and the person_id index aside for the insert; SQLite never does
+    assert len(restores) == (1 if crm_engine.dialect.name == "postgresql" else 0)
+    assert member_checks(crm_engine) == before
+    assert sizes["python"] == (2, 2, 0) and sizes["fr_events"] == (1, 1, 0) and sizes["nobody"] == (0, 0, 0)
+    assert refresh_pools(crm_engine, DEFINITIONS, AS_OF) == refresh_pools(crm_engine, DEFINITIONS, AS_OF)
+    with crm_engine.begin() as connection:
+        assert members(connection, "python") == {people["ada"], people["bob"]}
+        # the rebuilt foreign key still cascades an erased person's stays
+        connection.execute(persons.delete().where(persons.c.person_id == people["ada"]))
+        assert members(connection, "python") == {people["bob"]}
+        assert not connection.execute(sa.select(pool_members).where(pool_members.c.person_id == people["ada"])).all()
+
+
+def test_a_first_fill_does_not_wait_for_locks_held_by_a_reader(crm_engine, people, monkeypatch) -> None:
+    monkeypatch.setattr(refresh, "BULK_JOIN_ROWS", 1)
+    monkeypatch.setattr(refresh, "BULK_LOCK_TIMEOUT", "100ms")
+    restores = watch_restores(monkeypatch)
+    before = member_checks(crm_engine)
+    with crm_engine.connect() as reader:
+        reader.execute(sa.select(pool_members)).all()  # holds its read lock on pool_members until rollback
+        sizes = {s.name: s.size for s in refresh_pools(crm_engine, DEFINITIONS, AS_OF)}
+        reader.rollback()
+    assert restores == []  # the insert ran with the foreign keys and indexes in place
+    assert member_checks(crm_engine) == before
+    assert sizes == {"python": 2, "silver_data": 1, "fr_events": 1, "python_and_sql": 1, "recent": 1, "nobody": 0}
 
 
 @pytest.mark.parametrize(

@@ -132,9 +132,34 @@ def load_definitions(folder: Path | None = None) -> list[PoolDefinition]:
     return definitions
 
 
-def member_filter(where: dict[str, Any], consented: sa.Table, as_of: pd.Timestamp) -> sa.ColumnElement[bool]:
-    """The SQL condition on ``persons`` that selects a pool's members (consent included)."""
-    p = persons.c
+# The columns of ``persons`` the filters read (a narrower table with these columns may stand in for it).
+FILTER_COLUMNS = (
+    "person_id",
+    "job_family",
+    "seniority",
+    "furthest_stage",
+    "furthest_stage_rank",
+    "is_silver_medalist",
+    "rejection_side",
+    "language",
+    "preferred_language",
+    "country",
+    "source_system",
+    "source_channel",
+    "last_applied_at",
+    "last_contact_at",
+)
+
+
+def member_filter(
+    where: dict[str, Any], consented: sa.Table, as_of: pd.Timestamp, candidates: sa.Table | None = None
+) -> sa.ColumnElement[bool]:
+    """The SQL condition that selects a pool's members (consent included) among ``persons``.
+
+    ``candidates``, when given, stands in for ``persons``: a table with the ``FILTER_COLUMNS`` of only the
+    people who have current consent for at least one purpose, so that check is left out of the condition.
+    """
+    p = (candidates if candidates is not None else persons).c
     conditions: list[sa.ColumnElement[bool]] = []
     columns = {
         "job_families": p.job_family,
@@ -158,23 +183,27 @@ def member_filter(where: dict[str, Any], consented: sa.Table, as_of: pd.Timestam
     if "contacted_within_days" in where:
         cutoff = (as_of - pd.Timedelta(days=where["contacted_within_days"])).to_pydatetime()
         conditions.append(sa.or_(p.last_contact_at >= cutoff, p.last_applied_at >= cutoff))
-    conditions += _tag_conditions(where)
-    consent = sa.select(consented.c.person_id).where(consented.c.person_id == p.person_id)
+    conditions += _tag_conditions(where, p.person_id)
     if "purposes" in where:
-        consent = consent.where(consented.c.purpose.in_(where["purposes"]))
-    conditions.append(sa.exists(consent))
+        conditions.append(
+            sa.exists(
+                sa.select(consented.c.person_id).where(
+                    consented.c.person_id == p.person_id, consented.c.purpose.in_(where["purposes"])
+                )
+            )
+        )
+    elif candidates is None:
+        conditions.append(sa.exists(sa.select(consented.c.person_id).where(consented.c.person_id == p.person_id)))
     return sa.and_(*conditions)
 
 
-def _tag_conditions(where: dict[str, Any]) -> Iterable[sa.ColumnElement[bool]]:
+def _tag_conditions(where: dict[str, Any], person_id: sa.ColumnElement[int]) -> Iterable[sa.ColumnElement[bool]]:
+    # uncorrelated IN subqueries: both engines read the (kind, value) index once per filter, where a
+    # correlated EXISTS had SQLite probe person_tags once per candidate
     t = person_tags.c
-    p = persons.c
-    if "skills_any" in where:
-        yield sa.exists(
-            sa.select(t.person_id).where(
-                t.person_id == p.person_id, t.kind == "skill", t.value.in_(where["skills_any"])
-            )
-        )
+    for key, kind in (("skills_any", "skill"), ("ats_tags_any", "ats_tag")):
+        if key in where:
+            yield person_id.in_(sa.select(t.person_id).where(t.kind == kind, t.value.in_(where[key])))
     if "skills_all" in where:
         having_all = (
             sa.select(t.person_id)
@@ -182,10 +211,4 @@ def _tag_conditions(where: dict[str, Any]) -> Iterable[sa.ColumnElement[bool]]:
             .group_by(t.person_id)
             .having(sa.func.count() == len(where["skills_all"]))
         )
-        yield p.person_id.in_(having_all)
-    if "ats_tags_any" in where:
-        yield sa.exists(
-            sa.select(t.person_id).where(
-                t.person_id == p.person_id, t.kind == "ats_tag", t.value.in_(where["ats_tags_any"])
-            )
-        )
+        yield person_id.in_(having_all)
