@@ -6,7 +6,7 @@ and every night at 04:00 Europe/Paris. Only people whose consent for job offers 
 run's logical date are matched.
 
 1. **plan_partitions**: the selected offers, split into up to `partitions` groups (at least 50
-   offers each) so that several workers share a large run.
+   offers each; default 1) so that several workers can share a large run.
 2. **match_partition** (one mapped task per group): for each offer, the best people (top N,
    `include/matching/config.yaml`): explainable skill coverage (required > nice-to-have, rare
    skills > common ones, related skills of the same taxonomy branch count partly), then stage
@@ -76,14 +76,14 @@ DEFAULT_ARGS = {"owner": "vivier", "retries": 2, "retry_delay": pendulum.duratio
             ),
         ),
         "partitions": Param(
-            4,
+            1,
             type="integer",
             minimum=1,
             maximum=64,
             title="Parallel partitions",
             description=(
-                "At most this many groups of offers matched in parallel (each of at least 50 offers): "
-                "about the number of free worker slots."
+                "Match the offers in up to this many groups in parallel (each of at least 50 offers). Every "
+                "group loads the whole pool, so more than 1 pays only with idle workers and many offers."
             ),
         ),
         "since": Param(
