@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vivier.db.schema import dispatch_batches, outbox, persons
 from vivier.dispatch.config import DeliverySettings
@@ -22,6 +24,7 @@ from vivier.dispatch.transports import (
     SENT,
     UNKNOWN,
     Envelope,
+    SendResult,
     SmtpSettings,
     SmtpTransport,
     Throttle,
@@ -241,6 +244,21 @@ def test_suppressed_and_erased_recipients_are_skipped_at_send_time(crm_engine, s
     assert report.sent == 1 and dict(report.skipped) == {"suppressed": 1, "erased": 1}
     assert sum(handler.received.values()) == 1
 
+    def record():
+        with crm_engine.connect() as connection:
+            where = dispatch_batches.c.batch_id == batch_id
+            return connection.execute(sa.select(dispatch_batches).where(where)).one()
+
+    batch = record()
+    assert (batch.sent, batch.skipped, batch.skip_reasons) == (1, 2, {"suppressed": 1, "erased": 1})
+    with crm_engine.begin() as connection:  # skipped some other way since: the next run counts it too
+        connection.execute(outbox.update().where(outbox.c.person_id == 3).values(state="skipped", skip_reason="x"))
+    again = deliver(
+        crm_engine, [batch_id], SmtpTransport(SmtpSettings(port=port)), MessageBuilder("T", "t@vivier.test"), FAST
+    )
+    assert again.sent == 0 and not again.skipped
+    assert record().skip_reasons == {"suppressed": 1, "erased": 1, "x": 1}
+
 
 def test_transport_outcomes_for_refusals_and_a_refused_connection(sink) -> None:
     handler, port = sink
@@ -271,6 +289,98 @@ def test_transport_outcomes_for_refusals_and_a_refused_connection(sink) -> None:
 
 def test_dot_stuffing_and_line_endings() -> None:
     assert dot_stuffed(b"a\n.b\r\n..c") == b"a\r\n..b\r\n...c\r\n.\r\n"
+    assert dot_stuffed(b".a\r\n.\r\n") == b"..a\r\n..\r\n.\r\n"
+
+
+@settings(max_examples=500, deadline=None)
+@given(data=st.binary(max_size=40) | st.lists(st.sampled_from([b".", b"\r", b"\n", b"a", b"\r\n"])).map(b"".join))
+def test_dot_stuffing_is_that_of_the_line_by_line_rule(data: bytes) -> None:
+    import re
+
+    # every line break made CRLF, then a dot doubled wherever a line starts with one
+    lines = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
+    lines = lines if lines.endswith(b"\r\n") else lines + b"\r\n"
+    assert dot_stuffed(data) == re.sub(rb"(?m)^\.", b"..", lines) + b".\r\n"
+
+
+@settings(max_examples=500, deadline=None)
+@given(address=st.text(alphabet=st.sampled_from("ab9.+'_-@ \"<>()[],:;\\é"), max_size=16))
+def test_envelope_addresses_are_quoted_as_smtplib_quotes_them(address: str) -> None:
+    import smtplib
+
+    from vivier.dispatch.transports import quoted_address
+
+    assert quoted_address(address) == smtplib.quoteaddr(address)
+
+
+class ScriptedTransport:
+    """Refuses some recipients before the data (without calling ``meanwhile``), takes the others."""
+
+    def __init__(self, refused: set[str]) -> None:
+        self.refused = refused
+        self.sent: list[str] = []
+
+    def send(self, envelope, data, meanwhile=None):
+        self.sent.append(envelope.message_id)
+        if envelope.recipient in self.refused:
+            return SendResult(RETRY, "RCPT: 450 busy")
+        if meanwhile is not None:
+            meanwhile()
+        return SendResult(SENT, "250 OK")
+
+    def close(self) -> None:
+        pass
+
+
+def outbox_row(i: int, recipient: str | None = None):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        message_id=make_message_id("weekly_offers", "2026-W48", i, "vivier.test"),
+        campaign="weekly_offers",
+        period="2026-W48",
+        recipient=recipient or f"p{i}@example.test",
+        recipient_name=f"P {i}",
+        subject="s",
+        body_text="b",
+        body_html=None,
+        headers=None,
+        language="fr",
+        attempts=0,
+    )
+
+
+def test_each_message_is_built_ahead_once_and_sent_once_in_order_whatever_the_outcomes() -> None:
+    from vivier.dispatch.delivery import send_rows
+
+    rows = [outbox_row(i) for i in range(8)] + [outbox_row(8, "not an address")] + [outbox_row(9)]
+    transport = ScriptedTransport(refused={"p2@example.test", "p3@example.test", "p7@example.test"})
+    outcomes: list = []
+    send_rows(rows, transport, MessageBuilder("T", "t@vivier.test"), Throttle(0), outcomes, clock=lambda: NOW)
+    expected = [row.message_id for row in rows if row.recipient != "not an address"]
+    assert transport.sent == expected, "every message once, in order, none skipped"
+    assert [row.message_id for row, _ in outcomes] == [row.message_id for row in rows]
+    assert [result.outcome for _, result in outcomes] == [
+        SENT, SENT, RETRY, RETRY, SENT, SENT, SENT, RETRY, FAILED, SENT,
+    ]  # fmt: skip
+
+
+def test_a_failure_while_building_ahead_comes_after_the_outcome_of_the_message_in_flight() -> None:
+    from vivier.dispatch.delivery import send_rows
+
+    class Exploding(MessageBuilder):
+        def to_bytes(self, message, when):
+            if message.recipient == "p2@example.test":
+                raise RuntimeError("boom")
+            return super().to_bytes(message, when)
+
+    rows = [outbox_row(i) for i in range(4)]
+    transport = ScriptedTransport(refused=set())
+    outcomes: list = []
+    with pytest.raises(RuntimeError, match="boom"):
+        send_rows(rows, transport, Exploding("T", "t@vivier.test"), Throttle(0), outcomes, clock=lambda: NOW)
+    assert [result.outcome for _, result in outcomes] == [SENT, SENT], "the message in flight is recorded"
+    assert transport.sent == [rows[0].message_id, rows[1].message_id]
 
 
 def test_throttle_spaces_sends_without_bursts() -> None:

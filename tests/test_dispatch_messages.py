@@ -115,3 +115,41 @@ def test_no_name_or_subject_can_add_a_header_or_change_the_recipient(name: str |
     assert addresses[0].display_name == clean_display_name(name)[:64].strip()
     assert parsed["Subject"] == clean_display_name(subject)
     assert parsed["List-Unsubscribe"] == UNSUBSCRIBE
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=st.one_of(st.none(), st.text(max_size=80)),
+    subject=st.text(max_size=1200),
+    text=st.text(alphabet=st.sampled_from("ab .=\t\r\n\u00e9\u2028\u00a0<>&"), max_size=300),
+    html=st.one_of(st.none(), st.text(alphabet=st.sampled_from("ab .=\t\r\n\u00e9<>&"), max_size=300)),
+    language=st.sampled_from([None, "fr", "de"]),
+    unsubscribe=st.booleans(),
+)
+def test_the_direct_serialisation_is_byte_for_byte_the_stock_generator_s(
+    name: str | None, subject: str, text: str, html: str | None, language: str | None, unsubscribe: bool
+) -> None:
+    outgoing = OutgoingMessage(
+        message_id=make_message_id("weekly_offers", "2026-W48", 42, "vivier.test"),
+        recipient="zoe@example.test",
+        recipient_name=name,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        language=language,
+        headers={"List-Unsubscribe": UNSUBSCRIBE, "List-Unsubscribe-Post": ONE_CLICK} if unsubscribe else {},
+    )
+    assert BUILDER.to_bytes(outgoing, WHEN) == BUILDER.build(outgoing, WHEN).as_bytes()
+
+
+def test_plain_addresses_skip_the_parser_and_others_are_parsed_as_before() -> None:
+    from email.headerregistry import Address
+
+    from vivier.dispatch.messages import addr_spec
+
+    for address in ["a@b.test", "first.last+tag@sub.example.test", "o'neil@x.test", "x_y-z@a-b.c"]:
+        assert addr_spec(address) == Address(addr_spec=address).addr_spec == address
+    assert addr_spec('"a b"@x.test') == Address(addr_spec='"a b"@x.test').addr_spec
+    for bad in ("a..b@x.test", "a@b@c", "not an address"):
+        with pytest.raises(InvalidMessage):
+            addr_spec(bad)

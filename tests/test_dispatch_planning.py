@@ -496,3 +496,26 @@ def test_large_batches_render_in_worker_processes_with_the_same_result(crm_engin
     assert {m.person_id for m in messages} <= expected
     versions = {m.template_version for m in messages}
     assert versions == set(result.template_versions.values()), "workers render the same templates"
+
+
+def test_a_template_failing_in_a_worker_process_fails_the_whole_period(crm_engine, tmp_path) -> None:
+    import shutil
+    from dataclasses import replace
+
+    from vivier.dispatch.templating import TEMPLATES_DIR, TemplateProblem
+
+    folder = tmp_path / "templates"
+    shutil.copytree(TEMPLATES_DIR, folder)
+    for language in ("fr", "en", "de", "it"):
+        html = folder / "job_offers_digest" / f"{language}.html"
+        trap = '{% if person.first_name not in ["Camille", "Alex", "Lena", "Giulia"] %}{{ misspelt }}{% endif %}'
+        html.write_text(html.read_text(encoding="utf-8").replace("{% block content %}", "{% block content %}" + trap))
+    seed_population(crm_engine, 150, as_of=AS_OF, suppression_key=KEY, content_share=0.0, frequency_choices=False)
+    base = default_config()
+    config = replace(base, planning=replace(base.planning, workers=2, parallel_from=1, chunk_size=40))
+    links = PreferenceLinks.of("https://p.test", TOKEN_KEYS)
+    planner = Planner(config, TemplateCatalogue(folder, config.fallback_languages), links, KEY)
+    with pytest.raises(TemplateProblem, match="job_offers_digest/.*UndefinedError"):
+        planner.plan(crm_engine, "weekly_offers", AS_OF, "w")
+    assert not rows(crm_engine, sa.select(outbox.c.message_id)), "nothing of the period is written"
+    assert not rows(crm_engine, sa.select(dispatch_batches.c.batch_id)), "the period can be planned again"

@@ -139,3 +139,36 @@ def test_preview_writes_an_eml_and_an_html_file_per_language(tmp_path: Path, cap
     assert preview_main([]) == 0 and "content_digest" in capsys.readouterr().out
     assert preview_main(["no_such_template", "--out", str(tmp_path)]) == 1
     assert TEMPLATES_DIR.is_dir()
+
+
+def test_the_dict_shortcut_renders_what_the_stock_sandbox_renders(tmp_path: Path) -> None:
+    from jinja2 import StrictUndefined, select_autoescape
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    config = default_config()
+    catalogue = TemplateCatalogue()
+    stock = ImmutableSandboxedEnvironment(
+        loader=catalogue.env.loader,
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    stock.globals = dict(catalogue.env.globals)
+    for name in SHIPPED:
+        for language in LANGUAGES:
+            context = sample_context(name, language, config)
+            for part in ("txt", "html"):
+                path = f"{name}/{language}.{part}"
+                assert catalogue.env.get_template(path).render(context) == stock.get_template(path).render(context)
+    # a dict's own methods are still methods, and a missing key is still undefined
+    catalogue = catalogue_with(
+        tmp_path,
+        "{% block subject %}s{% endblock %}{% block body %}{{ d.items() | list }} {{ d.get('a') }}{% endblock %}",
+        "{{ d.missing }}",
+    )
+    text = catalogue.env.get_template("t/en.txt")
+    assert text.render(d={"a": 1, "items": 2}) == "s[('a', 1), ('items', 2)] 1"
+    with pytest.raises(TemplateProblem, match="UndefinedError"):
+        catalogue.get("t", "en").render({"d": {"a": 1}})

@@ -82,6 +82,24 @@ def test_payload_carries_ids_only_never_an_email() -> None:
     assert "@" not in url
 
 
+def test_reused_signers_write_the_tokens_a_fresh_itsdangerous_serializer_writes() -> None:
+    import hashlib
+
+    from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
+
+    signer = TokenSigner([KEY_B, KEY_A], clock=lambda: 1_790_000_000)
+    options = {"digest_method": hashlib.sha256}
+    for person_id in (1, 42, 10**9):
+        for _ in range(2):  # the second signature reuses what the first one built
+            fresh = URLSafeSerializer([KEY_A, KEY_B], salt="vivier.preferences.unsubscribe", signer_kwargs=options)
+            assert signer.sign(UNSUBSCRIBE, person_id, u="all") == fresh.dumps({"p": person_id, "u": "all"})
+            timed = URLSafeTimedSerializer([KEY_A, KEY_B], salt="vivier.preferences.preferences", signer_kwargs=options)
+            token = signer.sign(PREFERENCES, person_id)
+            assert timed.loads(token) == {"p": person_id}
+            assert signer.verify(PREFERENCES, token, max_age=timedelta(days=100_000)).person_id == person_id
+    assert links.signer_for([KEY_A]) is links.signer_for((KEY_A,)), "links build one signer per key list"
+
+
 def test_key_rotation_signs_with_the_newest_and_verifies_with_any() -> None:
     old_token = TokenSigner([KEY_A]).sign(PREFERENCES, 5)
     rotated = TokenSigner([KEY_B, KEY_A])

@@ -10,17 +10,17 @@ UPDATE outbox SET state = 'skipped', skip_reason = 'suppressed'
 WHERE batch_id = :batch_id AND state = 'claimed' AND claimed_by = :token
   AND EXISTS (SELECT 1 FROM suppression_list s WHERE s.email_hmac = outbox.recipient_hmac);
 
--- bulk mail: consent for one of the message's purposes was withdrawn or has expired
+-- bulk mail: consent for one of the message's purposes was withdrawn or has expired (a purpose of
+-- the message without a current consent row; written as an anti-join so that each claimed message
+-- is looked up by key, where a NOT EXISTS nested in EXISTS makes PostgreSQL hash the whole table)
 UPDATE outbox SET state = 'skipped', skip_reason = 'no_consent'
 WHERE batch_id = :batch_id AND state = 'claimed' AND claimed_by = :token AND is_bulk
   AND EXISTS (
       SELECT 1 FROM outbox_consents oc
-      WHERE oc.message_id = outbox.message_id
-        AND NOT EXISTS (
-            SELECT 1 FROM consent_current cc
-            WHERE cc.person_id = outbox.person_id AND cc.purpose = oc.purpose
-              AND cc.is_active AND (cc.expires_at IS NULL OR cc.expires_at > :now)
-        )
+      LEFT JOIN consent_current cc
+        ON cc.person_id = outbox.person_id AND cc.purpose = oc.purpose
+       AND cc.is_active AND (cc.expires_at IS NULL OR cc.expires_at > :now)
+      WHERE oc.message_id = outbox.message_id AND cc.person_id IS NULL
   );
 
 -- bulk mail: the person set one of the message's purposes to "never"

@@ -14,12 +14,11 @@ Exactly-once is impossible over SMTP; what this guarantees instead:
 
 from __future__ import annotations
 
-import queue
-import threading
+import re
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -95,18 +94,32 @@ def outgoing(row: Any) -> OutgoingMessage:
     )
 
 
-def _claim(connection: sa.Connection, batch_id: int, token: str, now: datetime, limit: int) -> tuple[int, list[Any]]:
-    """(messages claimed, those still to send once checked again)."""
+def _skip_reasons() -> list[str]:
+    """The reason each statement of skip_at_send.sql writes, in order."""
+    reasons = []
+    for statement in statements("dispatch/skip_at_send"):
+        found = re.search(r"skip_reason\s*=\s*'(\w+)'", statement)
+        reasons.append(found.group(1) if found else "unknown")
+    return reasons
+
+
+def _claim(
+    connection: sa.Connection, batch_id: int, token: str, now: datetime, limit: int
+) -> tuple[int, list[Any], Counter]:
+    """(messages claimed, those still to send once checked again, how many were skipped and why)."""
     name = "dispatch/claim_postgresql" if connection.dialect.name == "postgresql" else "dispatch/claim_sqlite"
     stamp = db_timestamp(connection, now)
     (claimed,) = run_sql(connection, name, batch_id=batch_id, token=token, now=stamp, limit=limit)
     if not claimed.rowcount:
-        return 0, []
-    run_sql(connection, "dispatch/skip_at_send", batch_id=batch_id, token=token, now=stamp)
+        return 0, [], Counter()
+    checks = run_sql(connection, "dispatch/skip_at_send", batch_id=batch_id, token=token, now=stamp)
+    skipped = Counter(
+        {reason: check.rowcount for reason, check in zip(_skip_reasons(), checks, strict=True) if check.rowcount > 0}
+    )
     query = sa.select(*OUTBOX_FIELDS).where(
         outbox.c.batch_id == batch_id, outbox.c.state == "claimed", outbox.c.claimed_by == token
     )
-    return claimed.rowcount, list(connection.execute(query.order_by(outbox.c.message_id)))
+    return claimed.rowcount, list(connection.execute(query.order_by(outbox.c.message_id))), skipped
 
 
 def _record(
@@ -115,9 +128,12 @@ def _record(
     outcomes: list[tuple[Any, SendResult]],
     settings: DeliverySettings,
     now: datetime,
-    report: DeliveryReport,
-) -> None:
-    updates = []
+) -> Counter:
+    """Write the outcome of each attempt; returns the counts (sent, failed, unknown, retried) to
+    add to the report once the transaction commits."""
+    counts: Counter = Counter()
+    sent_at = db_timestamp(connection, now)
+    sent, updates = [], []
     for row, result in outcomes:
         state, retry_at = result.outcome, None
         if result.outcome == RETRY:
@@ -129,26 +145,30 @@ def _record(
                     "planned",
                     db_timestamp(connection, now + timedelta(seconds=settings.backoff(attempts))),
                 )
-                report.retried += 1
+                counts["retried"] += 1
+        if state in (SENT, FAILED, UNKNOWN):
+            counts[state] += 1
         if state == SENT:
-            report.sent += 1
-        elif state == FAILED:
-            report.failed += 1
-        elif state == UNKNOWN:
-            report.unknown += 1
+            sent.append(row.message_id)
+            continue
         updates.append(
             {
                 "message_id": row.message_id,
                 "token": token,
                 "state": state,
-                "sent_at": db_timestamp(connection, now) if state == SENT else None,
-                "last_error": None if state == SENT else result.detail,
+                "sent_at": None,
+                "last_error": result.detail,
                 "retry_at": retry_at,
             }
         )
+    if sent:
+        (statement,) = statements("dispatch/record_sent")
+        expanding = sa.text(statement).bindparams(sa.bindparam("message_ids", expanding=True))
+        connection.execute(expanding, {"message_ids": sent, "sent_at": sent_at, "token": token})
     if updates:
         (statement,) = statements("dispatch/record_outcome")
         connection.execute(sa.text(statement), updates)
+    return counts
 
 
 def _release(connection: sa.Connection, token: str, message_ids: Iterable[str]) -> None:
@@ -174,71 +194,87 @@ def _next_retry(connection: sa.Connection, batch_id: int) -> datetime | None:
 
 
 def refresh_batch(connection: sa.Connection, batch_id: int, delivered_at: datetime | None = None) -> None:
-    """Recount the batch record from its outbox rows (and the skip reasons)."""
-    run_sql(connection, "dispatch/refresh_batch_counts", batch_id=batch_id)
-    reasons = connection.execute(
-        sa.select(outbox.c.skip_reason, sa.func.count())
-        .where(outbox.c.batch_id == batch_id, outbox.c.state == "skipped")
-        .group_by(outbox.c.skip_reason)
-    ).all()
-    values: dict[str, Any] = {"skip_reasons": {str(reason): int(count) for reason, count in reasons}}
+    """Recount the batch record from its outbox rows (one pass over the batch's index), and its skip
+    reasons when the number of skipped messages changed (a message never leaves 'skipped', so the
+    same number means the same messages: no need to read them all again)."""
+    where = dispatch_batches.c.batch_id == batch_id
+    before = connection.execute(
+        sa.select(dispatch_batches.c.skipped, dispatch_batches.c.skip_reasons).where(where)
+    ).one_or_none()
+    (counted,) = run_sql(connection, "dispatch/batch_state_counts", batch_id=batch_id)
+    states = {str(state): int(count) for state, count in counted}
+    values: dict[str, Any] = {
+        "messages": sum(states.values()),
+        "planned": states.get("planned", 0) + states.get("claimed", 0),
+        "sent": states.get(SENT, 0),
+        "failed": states.get(FAILED, 0),
+        "unknown": states.get(UNKNOWN, 0),
+        "skipped": states.get("skipped", 0),
+    }
+    if before is None or before.skip_reasons is None or before.skipped != values["skipped"]:
+        reasons = connection.execute(
+            sa.select(outbox.c.skip_reason, sa.func.count())
+            .where(outbox.c.batch_id == batch_id, outbox.c.state == "skipped")
+            .group_by(outbox.c.skip_reason)
+        ).all()
+        values["skip_reasons"] = {str(reason): int(count) for reason, count in reasons}
     if delivered_at is not None:
         values["delivered_at"] = delivered_at
-    connection.execute(dispatch_batches.update().where(dispatch_batches.c.batch_id == batch_id).values(**values))
+    connection.execute(dispatch_batches.update().where(where).values(**values))
 
 
-def built_ahead(
-    rows: list[Any], builder: MessageBuilder, clock: Callable[[], datetime], depth: int = 2
-) -> Iterator[tuple[Any, Envelope, bytes | InvalidMessage]]:
-    """(row, envelope, message bytes or the InvalidMessage) for each row, built one or two messages
-    ahead in a thread: building the next message overlaps the wait for the server's replies to the
-    current one. The small queue keeps the builder from holding the interpreter for long."""
-    ready: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
+_Prepared = tuple[Any, Envelope, "bytes | InvalidMessage"]
 
-    def build() -> None:
-        try:
-            for row in rows:
-                message = outgoing(row)
-                envelope = Envelope(
-                    row.message_id, builder.envelope_sender, message.recipient, row.campaign, row.period
-                )
-                try:
-                    data: bytes | InvalidMessage = builder.to_bytes(message, clock())
-                except InvalidMessage as error:
-                    data = error
-                while not stop.is_set():
-                    try:
-                        ready.put((row, envelope, data), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            ready.put(_DONE)
-        except BaseException as error:  # handed to the consumer, raised there
-            ready.put(error)
 
-    worker = threading.Thread(target=build, name="outbox-builder", daemon=True)
-    worker.start()
+def _prepared(row: Any, builder: MessageBuilder, clock: Callable[[], datetime]) -> _Prepared:
+    """(row, envelope, message bytes or the InvalidMessage that prevents building them)."""
+    message = outgoing(row)
+    envelope = Envelope(row.message_id, builder.envelope_sender, message.recipient, row.campaign, row.period)
     try:
-        while True:
-            item = ready.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while worker.is_alive():
-            try:
-                ready.get_nowait()
-            except queue.Empty:
-                worker.join(0.05)
+        data: bytes | InvalidMessage = builder.to_bytes(message, clock())
+    except InvalidMessage as error:
+        data = error
+    return row, envelope, data
 
 
-_DONE = object()
+def send_rows(
+    rows: list[Any],
+    transport: Transport,
+    builder: MessageBuilder,
+    throttle: Throttle,
+    outcomes: list[tuple[Any, SendResult]],
+    clock: Callable[[], datetime] = utc_now,
+) -> None:
+    """Send ``rows`` in order, appending (row, result) to ``outcomes`` as each one is known.
+
+    Each message is built while the server is busy with the previous one (after its data went out,
+    before its reply is read): the building costs no time on the wire. Whatever stops the building
+    (even an interrupt) is raised once the outcome of the message in flight is in ``outcomes``."""
+    ahead: list[_Prepared | BaseException] = []  # the next message, once built
+    position = 0  # of the message in flight
+
+    def build_next() -> None:
+        if ahead or position + 1 >= len(rows):
+            return
+        try:
+            ahead.append(_prepared(rows[position + 1], builder, clock))
+        except BaseException as error:  # raised by the loop, once this message's outcome is kept
+            ahead.append(error)
+
+    current: _Prepared | BaseException | None = _prepared(rows[0], builder, clock) if rows else None
+    while current is not None:
+        if isinstance(current, BaseException):
+            raise current
+        row, envelope, data = current
+        if isinstance(data, InvalidMessage):
+            result = SendResult(FAILED, str(data))
+        else:
+            throttle.wait()
+            result = transport.send(envelope, data, meanwhile=build_next)
+        outcomes.append((row, result))
+        build_next()  # when the transport did not (a refusal before the data went out)
+        current = ahead.pop() if ahead else None
+        position += 1
 
 
 def deliver_batch(
@@ -253,7 +289,11 @@ def deliver_batch(
     sleep: Callable[[float], None] = time.sleep,
     throttle: Throttle | None = None,
 ) -> DeliveryReport:
-    """Send every planned message of one batch (retrying transient failures within ``max_wait_seconds``)."""
+    """Send every planned message of one batch (retrying transient failures within ``max_wait_seconds``).
+
+    Messages are claimed a chunk at a time (checked again just before: consent, suppression,
+    erasure, preferences); the outcomes of a chunk are written in the transaction that claims the
+    next one, and in a transaction of their own when the run stops."""
     report = report or DeliveryReport()
     throttle = throttle or Throttle(settings.messages_per_second)
     token = uuid.uuid4().hex
@@ -263,39 +303,51 @@ def deliver_batch(
         (expired,) = run_sql(connection, "dispatch/expire_claims", batch_id=batch_id, cutoff=cutoff)
         report.expired_claims += max(expired.rowcount, 0)
         report.unknown += max(expired.rowcount, 0)
-    while True:
-        with engine.begin() as connection:
-            claimed, rows = _claim(connection, batch_id, token, clock(), settings.chunk_size)
-        if not claimed:
-            with engine.connect() as connection:
-                due = _next_retry(connection, batch_id)
-            if due is None:
-                break
-            wait = max(0.0, (due - clock()).total_seconds())
-            if time.monotonic() - started + wait > settings.max_wait_seconds:
-                break
-            sleep(wait)
-            continue
-        outcomes: list[tuple[Any, SendResult]] = []
-        try:
-            for row, envelope, data in built_ahead(rows, builder, clock):
-                if isinstance(data, InvalidMessage):
-                    outcomes.append((row, SendResult(FAILED, str(data))))
-                    continue
-                throttle.wait()
-                outcomes.append((row, transport.send(envelope, data)))
-        finally:
-            attempted = {row.message_id for row, _ in outcomes}
+    done: tuple[list[Any], list[tuple[Any, SendResult]]] = ([], [])  # a sent chunk not recorded yet
+
+    def record(connection: sa.Connection) -> Counter:
+        rows, outcomes = done
+        if not rows:
+            return Counter()
+        attempted = {row.message_id for row, _ in outcomes}
+        counts = _record(connection, token, outcomes, settings, clock())
+        _release(connection, token, (row.message_id for row in rows if row.message_id not in attempted))
+        return counts
+
+    def recorded(counts: Counter) -> None:
+        nonlocal done
+        done = ([], [])
+        report.sent += counts[SENT]
+        report.failed += counts[FAILED]
+        report.unknown += counts[UNKNOWN]
+        report.retried += counts["retried"]
+
+    try:
+        while True:
             with engine.begin() as connection:
-                _record(connection, token, outcomes, settings, clock(), report)
-                _release(connection, token, (row.message_id for row in rows if row.message_id not in attempted))
+                counts = record(connection)
+                claimed, rows, skipped = _claim(connection, batch_id, token, clock(), settings.chunk_size)
+            recorded(counts)
+            outcomes: list[tuple[Any, SendResult]] = []
+            done = (rows, outcomes)  # from now on, a stop puts back what was not tried
+            report.skipped.update(skipped)
+            if not claimed:
+                with engine.connect() as connection:
+                    due = _next_retry(connection, batch_id)
+                if due is None:
+                    break
+                wait = max(0.0, (due - clock()).total_seconds())
+                if time.monotonic() - started + wait > settings.max_wait_seconds:
+                    break
+                sleep(wait)
+                continue
+            send_rows(rows, transport, builder, throttle, outcomes, clock)
+    finally:
+        if done[0]:  # the run stops: keep what is known of the chunk, put back what was not tried
+            with engine.begin() as connection:
+                counts = record(connection)
+            recorded(counts)
     with engine.begin() as connection:
-        skipped = connection.execute(
-            sa.select(outbox.c.skip_reason, sa.func.count())
-            .where(outbox.c.batch_id == batch_id, outbox.c.state == "skipped", outbox.c.claimed_by == token)
-            .group_by(outbox.c.skip_reason)
-        ).all()
-        report.skipped.update({str(reason): int(count) for reason, count in skipped})
         report.left_planned += connection.execute(
             sa.select(sa.func.count()).where(outbox.c.batch_id == batch_id, outbox.c.state == "planned")
         ).scalar_one()

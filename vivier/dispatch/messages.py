@@ -23,11 +23,13 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.charset import Charset
+from email.errors import HeaderParseError
 from email.generator import NLCRE, BytesGenerator
 from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage, MIMEPart
 from email.policy import EmailPolicy
 from email.utils import format_datetime, formataddr
+from functools import lru_cache
 from io import BytesIO
 from typing import Any, ClassVar
 
@@ -37,6 +39,9 @@ MAX_NAME_LENGTH = 64
 UTF8 = Charset("utf-8")
 _HEADER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]*$")
 _MESSAGE_ID = re.compile(r"^<[^<>\s@]+@[^<>\s@]+>$")
+# local@domain, both dot-atoms of ASCII atext (RFC 5322): what the address parser gives back unchanged
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+DOT_ATOM_ADDRESS = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*@{_ATEXT}(?:\.{_ATEXT})*")
 
 
 class _CachedHeaderRegistry(HeaderRegistry):
@@ -106,6 +111,12 @@ def clean_display_name(name: str | None) -> str:
     return " ".join(kept.split())
 
 
+@lru_cache(maxsize=4096)
+def subject_header(subject: str) -> str:
+    """``Subject``: cleaned, encoded, checked (the same few subjects come back all through a batch)."""
+    return single_line(encoded_words(clean_display_name(subject)), "Subject")
+
+
 def encoded_words(text: str) -> str:
     """``text`` as printable ASCII: itself when it is, else RFC 2047 encoded words (UTF-8)."""
     if text.isascii() and text.isprintable():
@@ -120,15 +131,23 @@ def single_line(value: str, what: str) -> str:
     return value
 
 
+def addr_spec(address: str) -> str:
+    """The address as the email package's ``Address`` parses it back (InvalidMessage when it cannot);
+    a plain dot-atom address is its own ``addr_spec`` and is not parsed."""
+    if DOT_ATOM_ADDRESS.fullmatch(address):
+        return address
+    try:
+        return Address(addr_spec=address).addr_spec
+    except (ValueError, IndexError, TypeError, HeaderParseError):
+        raise InvalidMessage("the recipient address is not valid") from None
+
+
 def recipient_header(name: str | None, address: str) -> str:
     """``To``: the parsed address, with the cleaned display name quoted or encoded as needed."""
-    try:
-        parsed = Address(addr_spec=address)
-    except (ValueError, IndexError, TypeError):
-        raise InvalidMessage("the recipient address is not valid") from None
+    spec = addr_spec(address)
     display = clean_display_name(name)[:MAX_NAME_LENGTH].strip()
     try:
-        value = formataddr((display, parsed.addr_spec), charset=UTF8)
+        value = formataddr((display, spec), charset=UTF8)
     except UnicodeEncodeError:
         raise InvalidMessage("the recipient address is not ASCII (SMTPUTF8 is not supported)") from None
     return single_line(value, "To")
@@ -215,6 +234,40 @@ class MessageBuilder:
         return email
 
     def to_bytes(self, message: OutgoingMessage, when: datetime) -> bytes:
+        """The bytes of :meth:`build`'s message as the stock generator writes them, put together
+        directly: the same checks in the same order, each header folded as the policy folds it
+        (one line "Name: value" for printable ASCII that fits, the policy itself otherwise), the
+        parts quoted-printable under the fixed boundary."""
+        if not _MESSAGE_ID.match(message.message_id):
+            raise InvalidMessage("malformed Message-ID")
+        head = [
+            _folded("Message-ID", message.message_id),
+            _FROZEN_BYTES[id(self._date_header(when))][1],
+            _FROZEN_BYTES[id(self._from)][1],
+            _folded("To", recipient_header(message.recipient_name, message.recipient)),
+            _folded("Subject", subject_header(message.subject)),
+        ]
+        for name, value in message.headers.items():
+            if not _HEADER_NAME.match(name):
+                raise InvalidMessage("malformed header name")
+            static = _STATIC_HEADERS.get((name, value))
+            head.append(_FROZEN_BYTES[id(static)][1] if static is not None else _folded(name, single_line(value, name)))
+        if message.language:
+            head.append(_FROZEN_BYTES[id(self._language_header(message.language))][1])
+        if message.body_html:
+            head += [
+                _MULTIPART_TAIL,
+                _qp_bytes(message.body_text),
+                _HTML_PART_HEAD,
+                _qp_bytes(message.body_html),
+                _CLOSING_BOUNDARY,
+            ]
+        else:
+            head += [_TEXT_ONLY_TAIL, _qp_bytes(message.body_text)]
+        return b"".join(head)
+
+    def to_bytes_stock(self, message: OutgoingMessage, when: datetime) -> bytes:
+        """:meth:`build` serialised by the email package's generator (what :meth:`to_bytes` matches)."""
         buffer = BytesIO()
         _LineGenerator(buffer, mangle_from_=False, policy=POLICY).flatten(self.build(message, when))
         return buffer.getvalue()
@@ -226,6 +279,37 @@ class _LineGenerator(BytesGenerator):
     def _write_lines(self, lines: str) -> None:
         if lines:
             self.write(self._NL.join(NLCRE.split(lines)))
+
+
+_FROZEN_BYTES = OutboxPolicy._folded
+_NL = b"\r\n"
+
+
+def _folded(name: str, value: str) -> bytes:
+    """``name: value`` as the policy folds a header given as text: unchanged when it is ASCII and
+    fits on a line (the policy's own folding otherwise, which refolds or refuses it)."""
+    if value.isascii() and value.isprintable() and len(name) + len(value) + 2 <= POLICY.max_line_length:
+        return f"{name}: {value}\r\n".encode("ascii")
+    return POLICY.fold_binary(name, value)
+
+
+def _frozen(*headers: Any) -> bytes:
+    return b"".join(_FROZEN_BYTES[id(header)][1] for header in headers)
+
+
+def _qp_bytes(text: str) -> bytes:
+    """A part's body as the generator writes it: quoted-printable, lines ending in CRLF."""
+    return quoted_printable(text).replace("\n", "\r\n").encode("ascii")
+
+
+_BOUNDARY_LINE = b"--" + BOUNDARY.encode("ascii") + _NL
+# after the per-message headers: the fixed ones, then the two parts' frames
+_MULTIPART_TAIL = (
+    _frozen(_AUTO_SUBMITTED, _MIME_VERSION, _MULTIPART) + _NL + _BOUNDARY_LINE + _frozen(_TEXT_PLAIN, _QP) + _NL
+)
+_HTML_PART_HEAD = _NL + _BOUNDARY_LINE + _frozen(_TEXT_HTML, _QP) + _NL
+_CLOSING_BOUNDARY = _NL + b"--" + BOUNDARY.encode("ascii") + b"--" + _NL
+_TEXT_ONLY_TAIL = _frozen(_AUTO_SUBMITTED, _MIME_VERSION, _TEXT_PLAIN, _QP) + _NL
 
 
 def _part(content_type: Any, body: str) -> MIMEPart:

@@ -96,10 +96,13 @@ def existing_batch(connection: sa.Connection, campaign: str, period: str) -> int
     ).scalar_one_or_none()
 
 
-def insert_rows(connection: sa.Connection, table: str, columns: Sequence[str], rows: list[tuple]) -> int:
+def insert_rows(
+    connection: sa.Connection, table: str, columns: Sequence[str], rows: list[tuple], *, bound_stamps: bool = False
+) -> int:
     """Append plain Python rows in bulk: COPY on PostgreSQL, one executemany on SQLite.
 
-    Values are Python objects (str, int, bool, aware datetime, None); JSON columns take JSON text.
+    Values are Python objects (str, int, bool, aware datetime, None); JSON columns take JSON text;
+    ``bound_stamps``: timestamps are already as ``db_timestamp`` gives them for this engine.
     No DataFrame on the way: the rendered bodies are large, and copying them through pandas and
     Arrow costs more than writing them.
     """
@@ -112,7 +115,7 @@ def insert_rows(connection: sa.Connection, table: str, columns: Sequence[str], r
             for row in rows:
                 copy.write_row(row)
         return len(rows)
-    stamps = [i for i, c in enumerate(columns) if c in TIMESTAMP_COLUMNS]
+    stamps = [] if bound_stamps else [i for i, c in enumerate(columns) if c in TIMESTAMP_COLUMNS]
     if stamps:
         rows = [
             tuple(db_timestamp(connection, v) if i in stamps and v is not None else v for i, v in enumerate(row))
@@ -145,6 +148,32 @@ def write_messages(
     written = insert_rows(connection, "outbox", list(OUTBOX_COLUMNS), rows)
     insert_rows(connection, "outbox_consents", list(CONSENT_COLUMNS), [tuple(map(_plain, c)) for c in consents or []])
     insert_rows(connection, "outbox_items", list(ITEM_COLUMNS), [tuple(map(_plain, i)) for i in items or []])
+    return written
+
+
+def _fast_toast(connection: sa.Connection) -> None:
+    """PostgreSQL: compress the rendered bodies with LZ4 rather than the default pglz for the rest
+    of the transaction, when the server has it (much less CPU for the same rows; readers see no
+    difference)."""
+    if connection.dialect.name != "postgresql":
+        return
+    if "vivier_has_lz4" not in connection.info:  # a property of the server: asked once per connection
+        connection.info["vivier_has_lz4"] = bool(
+            connection.exec_driver_sql(
+                "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+            ).scalar_one_or_none()
+        )
+    if connection.info["vivier_has_lz4"]:
+        connection.exec_driver_sql("SET LOCAL default_toast_compression = 'lz4'")
+
+
+def write_rendered(connection: sa.Connection, messages: list[tuple], consents: list[tuple], items: list[tuple]) -> int:
+    """Append rows rendered by ``vivier.dispatch.rendering`` (already plain, in column order, with
+    ``planned_at`` bound for this engine): the messages, then their consents and items."""
+    _fast_toast(connection)
+    written = insert_rows(connection, "outbox", list(OUTBOX_COLUMNS), messages, bound_stamps=True)
+    insert_rows(connection, "outbox_consents", list(CONSENT_COLUMNS), consents)
+    insert_rows(connection, "outbox_items", list(ITEM_COLUMNS), items)
     return written
 
 

@@ -15,9 +15,11 @@ and written in bulk with a deterministic Message-ID.
 
 from __future__ import annotations
 
+import gc
 import re
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -32,12 +34,31 @@ from vivier.dispatch.config import Campaign, DispatchConfig
 from vivier.dispatch.contexts import first_name_of, format_date, sample_context
 from vivier.dispatch.links import PreferenceLinks
 from vivier.dispatch.messages import make_message_id
-from vivier.dispatch.outbox import PlanResult, existing_batch, finish_batch, start_batch, write_messages
+from vivier.dispatch.outbox import (
+    OUTBOX_COLUMNS,
+    PlanResult,
+    existing_batch,
+    finish_batch,
+    start_batch,
+    write_messages,
+    write_rendered,
+)
 from vivier.dispatch.periods import as_utc, period_key
-from vivier.dispatch.rendering import Renderer, RenderSettings, render_in_chunks, worker_count
+from vivier.dispatch.rendering import (
+    ROW_COLUMNS,
+    Renderer,
+    RenderPool,
+    RenderSettings,
+    RowValues,
+    render_in_chunks,
+    worker_count,
+)
 from vivier.dispatch.selection import choose_content, top_offers
 from vivier.dispatch.templating import TemplateCatalogue
 from vivier.ingest.people import email_hmacs
+
+if tuple(OUTBOX_COLUMNS) != ROW_COLUMNS:  # pragma: no cover - a guard for whoever edits the columns
+    raise RuntimeError("vivier.dispatch.rendering writes outbox rows in another column order")
 
 
 def _frame(result: sa.CursorResult) -> pd.DataFrame:
@@ -67,6 +88,19 @@ def _grouped(frame: pd.DataFrame, key: str) -> dict[Any, list[dict[str, Any]]]:
     return groups
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while the jobs are built: they are a few hundred thousand small
+    dicts and lists without cycles, and the collector would scan the growing heap again and again."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _split_reasons(reason: Any) -> list[str]:
     """The recorded rejection reason as a list (recruiters separate several with ';' or new lines)."""
     if not isinstance(reason, str):
@@ -74,13 +108,17 @@ def _split_reasons(reason: Any) -> list[str]:
     return [part.strip() for part in re.split(r"[;\n]+", reason) if part.strip()]
 
 
-@dataclass
-class Job:
-    """One message to render (``data``, sent to a renderer) and what the outbox records beside it."""
+def _id_or_none(value: Any) -> int | None:
+    """An id read through pandas as a plain int (None for a missing one)."""
+    if value is None or isinstance(value, float) and value != value:
+        return None
+    return int(value)
 
-    data: dict[str, Any]
-    consents: list[tuple[str, int | None]] = field(default_factory=list)
-    items: list[tuple[str, str, str | None]] = field(default_factory=list)
+
+# A job is a plain dict (see Planner._job): what the renderer needs for one message, with
+# ``consents`` [(purpose, consent_event_id)] and ``items`` [(kind, item_ref, purpose)], the
+# outbox's record of what the message carries. Jobs cross to the rendering processes by pickle.
+Job = dict[str, Any]
 
 
 @dataclass
@@ -93,6 +131,7 @@ class Planner:
     suppression_key: bytes
     skill_labels: Callable[[str], dict[str, str]] | None = None
     _labels: dict[str, dict[str, str]] = field(default_factory=dict, init=False, repr=False)
+    _pool: RenderPool | None = field(default=None, init=False, repr=False)  # during plan()
 
     # ------------------------------------------------------------------ entry point
     def plan(self, engine: sa.Engine, campaign: str, as_of: Any, run_id: str | None = None) -> PlanResult:
@@ -105,10 +144,28 @@ class Planner:
             if batch_id is None:
                 return PlanResult(campaign, period, existing_batch(connection, campaign, period), created=False)
             result = PlanResult(campaign, period, batch_id, created=True)
-            jobs, skipped = self._jobs_for(spec)(connection, spec, result, as_of)
-            self._render_and_write(connection, spec, result, jobs, skipped, as_of)
+            settings = self.config.planning
+            processes = worker_count(settings.parallel_from, settings.workers, settings.parallel_from)
+            self._pool = RenderPool(self.render_settings, processes)
+            try:
+                with _collector_paused():
+                    jobs, skipped = self._jobs_for(spec)(connection, spec, result, as_of)
+                self._render_and_write(connection, spec, result, jobs, skipped, as_of)
+            except BaseException:
+                self._pool.close()
+                raise
+            else:
+                self._pool.close(wait=True)
+            finally:
+                self._pool = None
             finish_batch(connection, result)
         return result
+
+    def _expect(self, messages: int, template: str) -> None:
+        """About ``messages`` messages of ``template`` are coming: start the rendering workers now
+        if there will be enough of them."""
+        if self._pool is not None and messages >= self.config.planning.parallel_from:
+            self._pool.start([template])
 
     def _jobs_for(self, spec: Campaign) -> Callable[..., tuple[list[Job], set[int]]]:
         if spec.name == "rejection_feedback":
@@ -136,9 +193,7 @@ class Planner:
 
     @cached_property
     def renderer(self) -> Renderer:
-        renderer = Renderer(self.render_settings)
-        renderer.templates = self.templates  # share the compiled templates
-        return renderer
+        return Renderer(self.render_settings, self.templates)  # shares the compiled templates
 
     def check_templates(self, template: str, languages: set[str]) -> None:
         """Compile and render each (template, language) for a synthetic persona before any real one."""
@@ -211,15 +266,19 @@ class Planner:
         purposes: list[str],
         context: dict[str, Any],
         links: dict[str, Any],
-    ) -> dict[str, Any]:
+        *,
+        consent_event_id: Any = None,
+        consents: list[tuple[str, int | None]] | None = None,
+        items: list[tuple[str, str, str | None]] | None = None,
+    ) -> Job:
         language = person["language"]
         labels = self.purpose_labels(language)
         return {
             "campaign": spec.name,
             "period": period,
             "person_id": int(person["person_id"]),
-            "email": person["email"],
-            "email_hmac": person["email_hmac"],
+            "email": str(person["email"]),
+            "email_hmac": str(person["email_hmac"]),
             "full_name": _text(person["full_name"]),
             "first_name": first_name_of(person["first_name"], person["full_name"]),
             "language": language,
@@ -228,6 +287,9 @@ class Planner:
             "purpose_labels": [labels.get(p, p) for p in purposes],
             "links": links,
             "context": context,
+            "consent_event_id": _id_or_none(consent_event_id),
+            "consents": [(purpose, _id_or_none(event_id)) for purpose, event_id in consents or []],
+            "items": items or [],
         }
 
     # ------------------------------------------------------------------ job-offer digests
@@ -251,6 +313,7 @@ class Planner:
         audience = _frame(rows)
         if audience.empty:
             return audience
+        self._expect(audience["person_id"].nunique(), spec.template)
         audience["language"] = self._language_map(spec.template, audience["language"])
         return self._stage_recipients(connection, audience)
 
@@ -265,42 +328,59 @@ class Planner:
         people = audience[audience["person_id"].isin(offers["person_id"])]
         capped = self._capped(connection, people["person_id"], as_of)
         people = people[~people["person_id"].isin(capped)]
-        offers = offers[offers["person_id"].isin(people["person_id"])].copy()
+        offers = offers[offers["person_id"].isin(people["person_id"])]
         urls = {r["job_offer_id"]: self._offer_url(r) for r in _records(offers.drop_duplicates("job_offer_id"))}
-        offers["url"] = offers["job_offer_id"].map(urls)
-        offers["score_percent"] = (offers["score"].astype(float) * 100).round().astype(int)
-        by_person = _grouped(offers, "person_id")
-        skill_labels: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+        language_of = dict(zip(people["person_id"].tolist(), people["language"].tolist(), strict=True))
+        score_percent = (offers["score"].astype(float) * 100).round().astype(int).tolist()
+        # One dict per distinct offer as shown (language, offer, score, skills, reason): many people
+        # see the same one, and the renderer and pickle then handle one object instead of thousands.
+        shown: dict[tuple, dict[str, Any]] = {}
+        item_of: dict[int, tuple[str, str, str]] = {}
+        by_person: dict[int, tuple[list[dict[str, Any]], list[tuple[str, str, str]]]] = {}
+        columns = ("person_id", "job_offer_id", "matched_skills", "reason", "title", "location", "department")
+        for person_id, offer_id, skills, reason, title, location, department, percent in zip(
+            *(offers[c].tolist() for c in columns), score_percent, strict=True
+        ):
+            language = language_of[person_id]
+            key = (language, offer_id, percent, tuple(skills), _text(reason))
+            offer = shown.get(key)
+            if offer is None:
+                labels = self._skills(language)
+                offer = shown[key] = {
+                    "title": _text(title),
+                    "location": _text(location),
+                    "department": _text(department),
+                    "score_percent": percent,
+                    "skills": [labels.get(skill, skill) for skill in skills],
+                    "reason": key[4],
+                    "url": urls[offer_id],
+                }
+            item = item_of.get(offer_id)
+            if item is None:
+                item = item_of[offer_id] = ("job_offer", str(int(offer_id)), "job_offers")
+            mine = by_person.get(person_id)
+            if mine is None:
+                mine = by_person[person_id] = ([], [])
+            mine[0].append(offer)
+            mine[1].append(item)
+        links = {"unsubscribe": ["job_offers"]}
         jobs = []
         for person in _records(people):
-            language = person["language"]
-            mine = by_person[person["person_id"]]
-            offer_list = []
-            for offer in mine:
-                key = (language, tuple(offer["matched_skills"]))
-                if key not in skill_labels:
-                    labels = self._skills(language)
-                    skill_labels[key] = [labels.get(s, s) for s in key[1]]
-                offer_list.append(
-                    {
-                        "title": _text(offer["title"]),
-                        "location": _text(offer["location"]),
-                        "department": _text(offer["department"]),
-                        "score_percent": offer["score_percent"],
-                        "skills": skill_labels[key],
-                        "reason": _text(offer["reason"]),
-                        "url": offer["url"],
-                    }
-                )
-            context = {"cadence": spec.cadence, "offers": offer_list}
-            links = {"unsubscribe": ["job_offers"]}
-            data = self._job(spec, result.period, person, spec.template, "bulk", ["job_offers"], context, links)
-            data["consent_event_id"] = person["last_event_id"]
+            offer_list, items = by_person[person["person_id"]]
+            event_id = person["last_event_id"]
             jobs.append(
-                Job(
-                    data,
-                    consents=[("job_offers", person["last_event_id"])],
-                    items=[("job_offer", str(int(offer["job_offer_id"])), "job_offers") for offer in mine],
+                self._job(
+                    spec,
+                    result.period,
+                    person,
+                    spec.template,
+                    "bulk",
+                    ["job_offers"],
+                    {"cadence": spec.cadence, "offers": offer_list},
+                    links,
+                    consent_event_id=event_id,
+                    consents=[("job_offers", event_id)],
+                    items=items,
                 )
             )
         return jobs, capped
@@ -365,15 +445,19 @@ class Planner:
                 for purpose in purposes
             ]
             context = {"cadence": spec.cadence, "sections": sections}
-            data = self._job(
-                spec, result.period, person, spec.template, "bulk", purposes, context, {"unsubscribe": purposes}
-            )
-            data["consent_event_id"] = consent_ids.get((person_id, purposes[0]))
             jobs.append(
-                Job(
-                    data,
+                self._job(
+                    spec,
+                    result.period,
+                    person,
+                    spec.template,
+                    "bulk",
+                    purposes,
+                    context,
+                    {"unsubscribe": purposes},
+                    consent_event_id=consent_ids.get((person_id, purposes[0])),
                     consents=[(p, consent_ids.get((person_id, p))) for p in purposes],
-                    items=[("content", item["item_id"], item["purpose"]) for item in mine],
+                    items=[("content", str(item["item_id"]), item["purpose"]) for item in mine],
                 )
             )
         return jobs, capped
@@ -414,10 +498,19 @@ class Planner:
                 "in_pool": bool(application["in_pool"]),
             }
             period = f"application-{int(application['application_id'])}"
-            data = self._job(
-                spec, period, application, application["template"], "application", [], context, {"join": True}
+            jobs.append(
+                self._job(
+                    spec,
+                    period,
+                    application,
+                    application["template"],
+                    "application",
+                    [],
+                    context,
+                    {"join": True},
+                    items=[("application", str(int(application["application_id"])), None)],
+                )
             )
-            jobs.append(Job(data, items=[("application", str(int(application["application_id"])), None)]))
         return jobs, set()
 
     # ------------------------------------------------------------------ consent renewal
@@ -440,8 +533,19 @@ class Planner:
             purposes = [purpose] if purpose else purposes_of.get(int(notice["person_id"]), [])
             context = {"deadline_label": format_date(notice["deadline"], notice["language"])}
             period = f"notice-{int(notice['notice_id'])}"
-            data = self._job(spec, period, notice, spec.template, "renewal", purposes, context, {"renew": True})
-            jobs.append(Job(data, items=[("retention_notice", str(int(notice["notice_id"])), purpose)]))
+            jobs.append(
+                self._job(
+                    spec,
+                    period,
+                    notice,
+                    spec.template,
+                    "renewal",
+                    purposes,
+                    context,
+                    {"renew": True},
+                    items=[("retention_notice", str(int(notice["notice_id"])), purpose)],
+                )
+            )
         return jobs, set()
 
     # ------------------------------------------------------------------ rendering and writing
@@ -454,32 +558,24 @@ class Planner:
         capped: set[int],
         as_of: pd.Timestamp,
     ) -> None:
-        for template in sorted({job.data["template"] for job in jobs}):
-            self.check_templates(template, {job.data["language"] for job in jobs if job.data["template"] == template})
+        for template in sorted({job["template"] for job in jobs}):
+            self.check_templates(template, {job["language"] for job in jobs if job["template"] == template})
         settings = self.config.planning
         processes = worker_count(len(jobs), settings.workers, settings.parallel_from)
         extra = {"planned_at": as_of, "batch_id": result.batch_id, "is_bulk": spec.is_bulk}
-        done = 0
-        for rows in render_in_chunks(
+        values = RowValues(db_timestamp(connection, as_of), result.batch_id, spec.is_bulk)
+        for chunk in render_in_chunks(
             self.render_settings,
-            [job.data for job in jobs],
+            jobs,
+            values,
             processes=processes,
             chunk_size=settings.chunk_size,
             renderer=self.renderer,
+            pool=self._pool,
         ):
-            chunk = jobs[done : done + len(rows)]
-            done += len(rows)
-            consents, items = [], []
-            for row, job in zip(rows, chunk, strict=True):
-                row.update(extra)
-                result.template_versions[f"{row['template']}/{row['language']}"] = row["template_version"]
-                consents.extend((row["message_id"], purpose, event_id) for purpose, event_id in job.consents)
-                items.extend(
-                    (row["message_id"], position, kind, ref, purpose)
-                    for position, (kind, ref, purpose) in enumerate(job.items)
-                )
-            write_messages(connection, rows, consents, items)
-            result.planned += len(rows)
+            result.template_versions.update(chunk.versions)
+            write_rendered(connection, chunk.messages, chunk.consents, chunk.items)
+            result.planned += len(chunk.messages)
         if capped:
             skipped = [
                 {

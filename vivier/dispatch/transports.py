@@ -18,12 +18,15 @@ import re
 import smtplib
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
+from vivier.dispatch.messages import DOT_ATOM_ADDRESS
+
 SENT, RETRY, FAILED, UNKNOWN = "sent", "retry", "failed", "unknown"
-_LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,10 @@ class TransportFatal(RuntimeError):
 
 
 class Transport(Protocol):
-    def send(self, envelope: Envelope, data: bytes) -> SendResult: ...
+    def send(self, envelope: Envelope, data: bytes, meanwhile: Callable[[], None] | None = None) -> SendResult:
+        """Send one message; ``meanwhile`` (which must not raise) is called once the message is
+        handed over, while the server works on it, before its reply is read."""
+        ...
 
     def close(self) -> None: ...
 
@@ -85,12 +91,30 @@ def _refusal(stage: str, code: int, text: bytes) -> SendResult:
     return SendResult(outcome, f"{stage}: {_reply(code, text)}")
 
 
+@lru_cache(maxsize=1024)
+def _quoted_sender(sender: str) -> str:
+    return smtplib.quoteaddr(sender)
+
+
+def quoted_address(address: str) -> str:
+    """An address as ``SMTP.mail()`` and ``SMTP.rcpt()`` quote it (``smtplib.quoteaddr``), without
+    parsing the plain ones."""
+    if DOT_ATOM_ADDRESS.fullmatch(address):
+        return f"<{address}>"
+    return smtplib.quoteaddr(address)
+
+
 def dot_stuffed(data: bytes) -> bytes:
     """The message as sent after DATA: leading dots doubled, CRLF line ends, the final "."."""
-    data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
+    crlf = data.count(b"\r\n")
+    if data.count(b"\r") != crlf or data.count(b"\n") != crlf:  # not CRLF throughout already
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
     if not data.endswith(b"\r\n"):
         data += b"\r\n"
-    return _LEADING_DOT.sub(b"..", data) + b".\r\n"
+    # every line but the first starts after a CRLF now
+    if data.startswith(b"."):
+        data = b"." + data
+    return data.replace(b"\r\n.", b"\r\n..") + b".\r\n"
 
 
 class SmtpTransport:
@@ -146,21 +170,24 @@ class SmtpTransport:
         except (smtplib.SMTPException, OSError):
             self._drop()
 
-    def send(self, envelope: Envelope, data: bytes) -> SendResult:
+    def send(self, envelope: Envelope, data: bytes, meanwhile: Callable[[], None] | None = None) -> SendResult:
         try:
             if self._connection is None:
                 self._connection = self._open()
             connection = self._connection
-            options = []
-            if not envelope.recipient.isascii():
+            if envelope.recipient.isascii():
+                # what SMTP.mail() sends without options (the sender quoted once for the run)
+                connection.putcmd("mail", f"FROM:{_quoted_sender(envelope.sender)}")
+                code, text = connection.getreply()
+            else:
                 if not connection.has_extn("smtputf8"):
                     return SendResult(FAILED, "recipient address needs SMTPUTF8, which the server lacks")
-                options.append("SMTPUTF8")
-            code, text = connection.mail(envelope.sender, options)
+                code, text = connection.mail(envelope.sender, ["SMTPUTF8"])
             if code != 250:
                 self._reset_after_refusal(code)
                 return _refusal("MAIL", code, text)
-            code, text = connection.rcpt(envelope.recipient)
+            connection.putcmd("rcpt", f"TO:{quoted_address(envelope.recipient)}")  # as SMTP.rcpt()
+            code, text = connection.getreply()
             if code not in (250, 251):
                 self._reset_after_refusal(code)
                 return _refusal("RCPT", code, text)
@@ -175,6 +202,12 @@ class SmtpTransport:
             return SendResult(RETRY, f"connection lost before the message was sent: {error.__class__.__name__}")
         try:
             connection.send(dot_stuffed(data))
+        except (smtplib.SMTPException, OSError) as error:
+            self._drop()
+            return SendResult(UNKNOWN, f"connection lost after the message was sent: {error.__class__.__name__}")
+        if meanwhile is not None:
+            meanwhile()  # the server is taking the message in: its reply waits in the socket
+        try:
             code, text = connection.getreply()
         except (smtplib.SMTPException, OSError) as error:
             self._drop()
@@ -206,13 +239,15 @@ class EmlFolderTransport:
         self.folder = Path(folder)
         self.written: list[Path] = []
 
-    def send(self, envelope: Envelope, data: bytes) -> SendResult:
+    def send(self, envelope: Envelope, data: bytes, meanwhile: Callable[[], None] | None = None) -> SendResult:
         safe = [re.sub(r"[^A-Za-z0-9_.-]+", "_", part) for part in (envelope.campaign, envelope.period)]
         target = self.folder.joinpath(*safe)
         target.mkdir(parents=True, exist_ok=True)
         path = target / eml_name(envelope.message_id)
         path.write_bytes(data)
         self.written.append(path)
+        if meanwhile is not None:
+            meanwhile()
         return SendResult(SENT, f"written to {path.name}")
 
     def close(self) -> None:

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from vivier.preferences.tokens import CONFIRM, JOIN, PREFERENCES, REQUEST, UNSUBSCRIBE, TokenSigner
 
@@ -21,6 +22,16 @@ CONFIRM_PATH = "confirm"
 REQUEST_PATH = "data"
 
 
+@lru_cache(maxsize=8)
+def _signer(keys: tuple[str, ...]) -> TokenSigner:
+    """One signer per key list (building one costs more than a signature)."""
+    return TokenSigner(keys)
+
+
+def signer_for(keys: Sequence[str]) -> TokenSigner:
+    return _signer(tuple(keys))
+
+
 def page_url(base_url: str, path: str, token: str) -> str:
     """``base_url/path/token``."""
     return f"{base_url.rstrip('/')}/{path}/{token}"
@@ -31,26 +42,26 @@ def unsubscribe_url(base_url: str, keys: Sequence[str], person_id: int, purpose:
 
     The link is the same for the same person, purpose and key, so a message rendered twice is identical.
     """
-    token = TokenSigner(keys).sign(UNSUBSCRIBE, person_id, u=purpose)
+    token = signer_for(keys).sign(UNSUBSCRIBE, person_id, u=purpose)
     return page_url(base_url, UNSUBSCRIBE_PATH, token)
 
 
 def preferences_url(base_url: str, keys: Sequence[str], person_id: int) -> str:
     """The person's preference page (purposes, frequency, language, data requests)."""
-    return page_url(base_url, PREFERENCES_PATH, TokenSigner(keys).sign(PREFERENCES, person_id))
+    return page_url(base_url, PREFERENCES_PATH, signer_for(keys).sign(PREFERENCES, person_id))
 
 
 def join_url(base_url: str, keys: Sequence[str], person_id: int) -> str:
     """The invitation to join the talent pool (sent with the rejection email)."""
-    return page_url(base_url, JOIN_PATH, TokenSigner(keys).sign(JOIN, person_id))
+    return page_url(base_url, JOIN_PATH, signer_for(keys).sign(JOIN, person_id))
 
 
 def confirm_url(base_url: str, keys: Sequence[str], person_id: int, purposes: Sequence[str], request_event: int) -> str:
     """The double opt-in confirmation link for the purposes requested at ledger position ``request_event``."""
-    token = TokenSigner(keys).sign(CONFIRM, person_id, u=list(purposes), r=int(request_event))
+    token = signer_for(keys).sign(CONFIRM, person_id, u=list(purposes), r=int(request_event))
     return page_url(base_url, CONFIRM_PATH, token)
 
 
 def data_request_url(base_url: str, keys: Sequence[str], person_id: int) -> str:
     """The page where the person asks for a copy of their data or for erasure."""
-    return page_url(base_url, REQUEST_PATH, TokenSigner(keys).sign(REQUEST, person_id))
+    return page_url(base_url, REQUEST_PATH, signer_for(keys).sign(REQUEST, person_id))

@@ -12,12 +12,23 @@ the other purposes are timed and may be refused past a maximum age.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
-from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import (
+    BadData,
+    SignatureExpired,
+    Signer,
+    TimestampSigner,
+    URLSafeSerializer,
+    URLSafeTimedSerializer,
+)
+from itsdangerous.signer import HMACAlgorithm
 
 UNSUBSCRIBE = "unsubscribe"
 CONFIRM = "confirm"
@@ -61,6 +72,58 @@ def _salt(purpose: str) -> str:
     return SALT_PREFIX + purpose
 
 
+class _OneShotHMAC(HMACAlgorithm):
+    """HMAC in one call to the C implementation (the same signature as ``hmac.new(...).digest()``)."""
+
+    def get_signature(self, key: bytes, value: bytes) -> bytes:
+        return hmac.digest(key, value, self.digest_method)
+
+
+# the JSON itsdangerous writes (compact, UTF-8 kept), with one encoder instead of one per token
+_COMPACT_JSON = SimpleNamespace(
+    dumps=json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode, loads=json.loads
+)
+
+
+class _KeyCache:
+    """Derives each secret key once per signer (itsdangerous derives it again at every signature)."""
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        cache = self.__dict__.setdefault("_derived", {})
+        if secret_key not in cache:
+            cache[secret_key] = super().derive_key(secret_key)  # type: ignore[misc]
+        return cache[secret_key]
+
+
+class _ReusedSigner(_KeyCache, Signer):
+    pass
+
+
+class _ReusedTimestampSigner(_KeyCache, TimestampSigner):
+    pass
+
+
+class _SignerReuse:
+    """Makes the signer of the serializer's own salt once and reuses it (signers hold no state
+    between calls; the keys and the salt do not change)."""
+
+    def make_signer(self, salt: str | bytes | None = None) -> Signer:
+        if salt is not None:
+            return super().make_signer(salt)  # type: ignore[misc]
+        signer = self.__dict__.get("_signer")
+        if signer is None:
+            signer = self.__dict__["_signer"] = super().make_signer(salt)  # type: ignore[misc]
+        return signer
+
+
+class _UntimedSerializer(_SignerReuse, URLSafeSerializer):
+    pass
+
+
+class _TimedSerializer(_SignerReuse, URLSafeTimedSerializer):
+    pass
+
+
 class TokenSigner:
     """Signs and verifies the preference centre's tokens with a list of keys (newest first).
 
@@ -77,20 +140,39 @@ class TokenSigner:
                 raise ValueError(f"token keys must be at least {MIN_KEY_LENGTH} characters long")
         # itsdangerous wants the keys oldest to newest and signs with the last one.
         self._keys = list(reversed(keys))
-        self._timestamp_signer = TimestampSigner
+        timestamp_signer: type[TimestampSigner] = _ReusedTimestampSigner
         if clock is not None:
             stamp = {"get_timestamp": lambda _: int(clock())}
-            self._timestamp_signer = type("ClockedSigner", (TimestampSigner,), stamp)
+            timestamp_signer = type("ClockedSigner", (_ReusedTimestampSigner,), stamp)
+        # HMAC-SHA256, compared in constant time
+        options = {"digest_method": hashlib.sha256, "algorithm": _OneShotHMAC(hashlib.sha256)}
+        # one serializer per purpose, built once: a mail run signs two or three links per message
+        self._serializers: dict[str, URLSafeSerializer | URLSafeTimedSerializer] = {
+            purpose: (
+                _UntimedSerializer(
+                    self._keys,
+                    salt=_salt(purpose),
+                    serializer=_COMPACT_JSON,
+                    signer=_ReusedSigner,
+                    signer_kwargs=options,
+                )
+                if purpose in UNTIMED_PURPOSES
+                else _TimedSerializer(
+                    self._keys,
+                    salt=_salt(purpose),
+                    serializer=_COMPACT_JSON,
+                    signer=timestamp_signer,
+                    signer_kwargs=options,
+                )
+            )
+            for purpose in TOKEN_PURPOSES
+        }
 
     def _serializer(self, purpose: str) -> URLSafeSerializer | URLSafeTimedSerializer:
-        if purpose not in TOKEN_PURPOSES:
+        serializer = self._serializers.get(purpose)
+        if serializer is None:
             raise ValueError(f"unknown token purpose {purpose!r}")
-        options = {"digest_method": hashlib.sha256}  # HMAC-SHA256, compared in constant time
-        if purpose in UNTIMED_PURPOSES:
-            return URLSafeSerializer(self._keys, salt=_salt(purpose), signer_kwargs=options)
-        return URLSafeTimedSerializer(
-            self._keys, salt=_salt(purpose), signer=self._timestamp_signer, signer_kwargs=options
-        )
+        return serializer
 
     def sign(self, purpose: str, person_id: int, **extra: Any) -> str:
         """A URL-safe token for ``person_id``; ``extra`` holds short non-personal values (purpose, nonce)."""
