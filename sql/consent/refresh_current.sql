@@ -3,10 +3,7 @@
 -- came after a decisive event that is not active (asking again after a withdrawal or an expiry shows
 -- as `requested`; asking again while consent is active changes nothing). Order: occurred_at, event_id.
 DELETE FROM consent_current
-WHERE EXISTS (
-    SELECT 1 FROM consent_touched AS t
-    WHERE t.person_id = consent_current.person_id AND t.purpose = consent_current.purpose
-);
+WHERE (person_id, purpose) IN (SELECT t.person_id, t.purpose FROM consent_touched AS t);
 
 INSERT INTO consent_current (
     person_id, purpose, status, is_active, granted_at, expires_at, source, text_version, last_event_id, updated_at

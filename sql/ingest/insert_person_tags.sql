@@ -1,8 +1,9 @@
 -- Tags accumulate: a person keeps the skills and tags of every export they appeared in.
--- stage_tags is unique per (email, kind, value), hence per (person_id, kind, value).
+-- stage_tags holds the tags of persons that existed before this load (those of new persons are
+-- written straight into person_tags) and is unique per (person_id, kind, value): only tags the
+-- person does not have yet are inserted.
 INSERT INTO person_tags (person_id, kind, value, evidence)
-SELECT p.person_id, s.kind, s.value, s.evidence
+SELECT s.person_id, s.kind, s.value, s.evidence
 FROM stage_tags AS s
-JOIN persons AS p ON p.email = s.email
 WHERE TRUE
 ON CONFLICT (person_id, kind, value) DO NOTHING;

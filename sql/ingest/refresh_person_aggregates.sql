@@ -1,5 +1,7 @@
 -- Recompute what persons derive from all their applications (not only this load's), for the
--- touched persons: counts, first/last dates, furthest stage, silver medalist, latest rejection side.
+-- persons of recount_persons: those that existed before the load, those whose applications moved,
+-- and new persons whose furthest stage or latest rejection depends on application ids (ties).
+-- Counts, first/last dates, furthest stage, silver medalist, latest rejection side.
 UPDATE persons SET
     applications_count = agg.applications_count,
     first_applied_at = agg.first_applied_at,
@@ -34,7 +36,7 @@ FROM (
                          a.rejected_at DESC NULLS LAST, a.application_id DESC
             ) AS rejection_order
         FROM applications AS a
-        JOIN touched_persons AS t ON t.person_id = a.person_id
+        JOIN recount_persons AS t ON t.person_id = a.person_id
     ) AS ranked
     GROUP BY ranked.person_id
 ) AS agg

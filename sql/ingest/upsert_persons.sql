@@ -1,14 +1,19 @@
--- One row per email from stage_persons into persons. New non-missing values win; the first-seen
--- source is kept; created_at is set once. Aggregates over applications are refreshed afterwards.
+-- Persons of the load the CRM already has (stage_persons, one row per email) merged into persons:
+-- new non-missing values win; the first-seen source is kept; created_at is set once. Their
+-- aggregates over applications are recounted afterwards (refresh_person_aggregates.sql). New
+-- persons are inserted in bulk with the aggregates computed from the load (all their applications
+-- are in it).
 INSERT INTO persons (
     email, first_name, last_name, full_name, name_key, phone_e164, city, country, language, headline,
     job_family, seniority, years_experience, source_system, source_channel, age_band,
-    is_silver_medalist, applications_count, created_at, updated_at
+    is_silver_medalist, applications_count, first_applied_at, last_applied_at, last_rejected_at,
+    furthest_stage_rank, furthest_stage, rejection_side, created_at, updated_at
 )
 SELECT
     email, first_name, last_name, full_name, name_key, phone_e164, city, country, language, headline,
     job_family, seniority, years_experience, source_system, source_channel, age_band,
-    FALSE, 0, :as_of, :as_of
+    is_silver_medalist, applications_count, first_applied_at, last_applied_at, last_rejected_at,
+    furthest_stage_rank, furthest_stage, rejection_side, :as_of, :as_of
 FROM stage_persons
 WHERE TRUE
 ON CONFLICT (email) DO UPDATE SET

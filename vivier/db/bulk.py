@@ -1,4 +1,4 @@
-"""Bulk loading of DataFrames: COPY on PostgreSQL, one executemany on SQLite, into temp tables.
+"""Bulk loading of DataFrames: COPY on PostgreSQL, executemany in batches on SQLite, into temp tables.
 
 Set-based upserts then run as ``INSERT ... SELECT ... ON CONFLICT`` from those tables, in SQL
 both engines understand.
@@ -45,12 +45,64 @@ def _typed(series: pd.Series, kind: str) -> pd.Series:
     return series.astype("string")
 
 
+def _timestamp_text(series: pd.Series, layout: str) -> pd.Series:
+    """UTC times formatted with ``layout`` (missing stays missing); each distinct time formatted once."""
+    typed = _typed(series, "timestamp")
+    codes, uniques = pd.factorize(typed, use_na_sentinel=True)
+    text = pd.array(pd.DatetimeIndex(uniques).tz_convert("UTC").tz_localize(None).strftime(layout), dtype="string")
+    return pd.Series(text.take(codes, allow_fill=True), index=series.index)
+
+
+def _text(series: pd.Series) -> pd.Series:
+    """Text values; a categorical stays one (so that its few strings are not copied once per row)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series
+    return series.astype("string")
+
+
+def _driver_column(series: pd.Series, kind: str) -> pd.Series:
+    """The column in the form the SQLite driver is given (see ``_driver_values``), still compact."""
+    if kind == "timestamp":
+        return _timestamp_text(series, "%Y-%m-%d %H:%M:%S.%f")
+    if kind == "text":
+        return _text(series)
+    return _typed(series, kind)
+
+
 def _driver_values(series: pd.Series, kind: str) -> np.ndarray:
     """Python values for the SQLite driver; missing -> None; times in the layout SQLAlchemy reads back."""
-    typed = _typed(series, kind)
+    return _python_values(_driver_column(series, kind))
+
+
+def _python_values(column: pd.Series) -> np.ndarray:
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        categories = column.cat.categories.astype("string").to_numpy(dtype=object, na_value=None)
+        values = categories.take(codes)
+        values[codes < 0] = None
+        return values
+    return column.to_numpy(dtype=object, na_value=None)
+
+
+def _arrow_column(series: pd.Series, kind: str):
+    """One column for the COPY CSV as an Arrow array: numbers as numbers, everything else as text."""
+    import pyarrow as pa
+
+    if kind == "int":
+        return pa.array(_typed(series, kind).array, type=pa.int64())
     if kind == "timestamp":
-        typed = typed.dt.tz_localize(None).dt.strftime("%Y-%m-%d %H:%M:%S.%f").astype("string")
-    return typed.to_numpy(dtype=object, na_value=None)
+        typed = _timestamp_text(series, "%Y-%m-%d %H:%M:%S.%f+00:00")
+    elif kind == "text" and isinstance(series.dtype, pd.CategoricalDtype):
+        codes = series.cat.codes.to_numpy()
+        categories = series.cat.categories.astype("string").to_numpy(dtype=object, na_value=None)
+        dictionary = pa.array(categories, type=pa.string())
+        indices = pa.array(codes, mask=codes < 0, type=pa.int32())
+        return pa.DictionaryArray.from_arrays(indices, dictionary).cast(pa.string())
+    else:
+        typed = _typed(series, kind).astype("string")
+    # through Python objects: Arrow arrays taken straight from concatenated pandas string
+    # columns were seen written with garbage (NUL) bytes by the CSV writer
+    return pa.array(typed.to_numpy(dtype=object, na_value=None), type=pa.string())
 
 
 def _copy_csv(frame: pd.DataFrame, columns: Mapping[str, str]) -> bytes:
@@ -62,15 +114,7 @@ def _copy_csv(frame: pd.DataFrame, columns: Mapping[str, str]) -> bytes:
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
-    arrays = {}
-    for column, kind in columns.items():
-        typed = _typed(frame[column], kind)
-        if kind == "timestamp":
-            typed = typed.dt.strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
-        typed = typed.astype("string")
-        # through Python objects: Arrow arrays taken straight from concatenated pandas string
-        # columns were seen written with garbage (NUL) bytes by the CSV writer
-        arrays[column] = pa.array(typed.to_numpy(dtype=object, na_value=None), type=pa.string())
+    arrays = {column: _arrow_column(frame[column], kind) for column, kind in columns.items()}
     sink = pa.BufferOutputStream()
     pa_csv.write_csv(
         pa.table(arrays),
@@ -80,21 +124,47 @@ def _copy_csv(frame: pd.DataFrame, columns: Mapping[str, str]) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
+COPY_BATCH_ROWS = 500_000
+SQLITE_BATCH_ROWS = 100_000
+
+
 def load_frame(connection: sa.Connection, table: str, frame: pd.DataFrame, columns: Mapping[str, str]) -> int:
-    """Append ``frame[columns]`` to ``table`` in bulk (COPY on PostgreSQL); returns the rows written."""
+    """Append ``frame[columns]`` to ``table`` in bulk (COPY on PostgreSQL); returns the rows written.
+
+    Large frames are written in batches (bounded memory), all in the caller's transaction.
+    """
     if frame.empty:
         return 0
     names = ", ".join(columns)
     if connection.dialect.name == "postgresql":
         raw = connection.connection.driver_connection
         with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
-            copy.write(_copy_csv(frame, columns))
+            for start in range(0, len(frame), COPY_BATCH_ROWS):
+                copy.write(_copy_csv(frame.iloc[start : start + COPY_BATCH_ROWS], columns))
         return len(frame)
-    values = [_driver_values(frame[column], kind) for column, kind in columns.items()]
+    prepared = [_driver_column(frame[column], kind) for column, kind in columns.items()]
     placeholders = ", ".join("?" for _ in columns)
-    rows = list(zip(*values, strict=True))
-    connection.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)
-    return len(rows)
+    statement = f"INSERT INTO {table} ({names}) VALUES ({placeholders})"
+
+    for start in range(0, len(frame), SQLITE_BATCH_ROWS):
+        values = [_python_values(column.iloc[start : start + SQLITE_BATCH_ROWS]) for column in prepared]
+        connection.exec_driver_sql(statement, list(zip(*values, strict=True)))
+    return len(frame)
+
+
+def append_frame(connection: sa.Connection, table: str, frame: pd.DataFrame, columns: Mapping[str, str]) -> int:
+    """Like ``load_frame``, for large appends to an indexed table: COPY on PostgreSQL; on SQLite
+    into a temporary table first, then one ``INSERT ... SELECT`` in the frame's order (SQLite fills
+    a table with several indexes faster that way than row by row). Returns the rows written."""
+    if frame.empty or connection.dialect.name == "postgresql":
+        return load_frame(connection, table, frame, columns)
+    staging = f"append_{table}"
+    create_temp_table(connection, staging, columns)
+    load_frame(connection, staging, frame, columns)
+    names = ", ".join(columns)
+    connection.exec_driver_sql(f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging} ORDER BY rowid")
+    connection.exec_driver_sql(f"DROP TABLE {staging}")
+    return len(frame)
 
 
 def stage_frame(connection: sa.Connection, name: str, frame: pd.DataFrame, columns: Mapping[str, str]) -> int:

@@ -45,6 +45,15 @@ COUNTRY_DEFAULT_LANGUAGE = {
 COUNTRY_ALIASES = {"uk": "GB", "england": "GB", "great britain": "GB", "usa": "US", "deutschland": "DE"}
 
 
+def on_distinct(values: pd.Series, convert, *, dtype: str = "string") -> pd.Series:
+    """``convert`` (a vectorised function of a Series) run on the distinct non-missing values only,
+    spread back to every row; missing stays missing. For columns where values repeat (names,
+    cities, stages, countries), this does the string work once per distinct value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    converted = pd.array(convert(pd.Series(uniques, dtype=values.dtype)), dtype=dtype)
+    return pd.Series(converted.take(codes, allow_fill=True), index=values.index, name=values.name)
+
+
 def normalize_emails(emails: pd.Series) -> pd.Series:
     """Trim and lower-case; empty strings become missing."""
     cleaned = emails.astype("string").str.strip().str.lower()
@@ -88,9 +97,8 @@ def _language_lookup() -> dict[str, str]:
 
 
 def _map_distinct(values: pd.Series, convert) -> pd.Series:
-    as_text = values.astype("string")
-    mapping = {value: convert(value) for value in as_text.dropna().unique()}
-    return as_text.map(mapping).astype("string")
+    """``convert`` (a function of one string) once per distinct value."""
+    return on_distinct(values.astype("string"), lambda distinct: [convert(value) for value in distinct])
 
 
 def country_codes(countries: pd.Series) -> pd.Series:
@@ -124,15 +132,30 @@ def _calling_code_regions() -> dict[str, str]:
 def phone_regions(e164: pd.Series) -> pd.Series:
     """The ISO country of E.164 numbers from their calling code (calling codes are prefix-free)."""
     codes = _calling_code_regions()
-    digits = e164.astype("string").str.slice(1)
-    region = pd.Series(pd.NA, index=e164.index, dtype="string")
-    for length in (1, 2, 3):
-        region = region.fillna(digits.str.slice(0, length).map(codes).astype("string"))
-    return region
+
+    def regions(numbers: pd.Series) -> pd.Series:
+        digits = numbers.str.slice(1)
+        region = pd.Series(pd.NA, index=numbers.index, dtype="string")
+        for length in (1, 2, 3):
+            region = region.fillna(digits.str.slice(0, length).map(codes).astype("string"))
+        return region
+
+    return on_distinct(e164.astype("string"), regions)
 
 
 def split_city_country(cities: pd.Series) -> pd.DataFrame:
     """ "Versailles, France" -> city "Versailles", country "France" (the last comma-separated part)."""
+    codes, uniques = pd.factorize(cities.astype("string"), use_na_sentinel=True)
+    if len(uniques) < len(cities) // 2:  # cities repeat: split the distinct ones only
+        split = _split_city_country(pd.Series(uniques, dtype="string"))
+        return pd.DataFrame(
+            {column: split[column].array.take(codes, allow_fill=True) for column in ("city", "country")},
+            index=cities.index,
+        )
+    return _split_city_country(cities)
+
+
+def _split_city_country(cities: pd.Series) -> pd.DataFrame:
     text = cities.astype("string").str.strip()
     has_tail = text.str.contains(",", regex=False).fillna(False)
     parts = text.str.rsplit(",", n=1, expand=True).reindex(columns=[0, 1]).astype("string")
@@ -223,7 +246,15 @@ def _phones_with_library(digits: pd.Series, regions: pd.Series, international: p
 
 
 def clean_names(names: pd.Series) -> pd.Series:
-    """Collapse whitespace; fix ALL-CAPS or all-lower names to title case; empty -> missing."""
+    """Collapse whitespace; fix ALL-CAPS or all-lower names to title case; empty -> missing.
+
+    Names repeat (first names, cities, a person's name on each application): the work is done
+    once per distinct value.
+    """
+    return on_distinct(names.astype("string"), _clean_names)
+
+
+def _clean_names(names: pd.Series) -> pd.Series:
     text = names.astype("string").str.replace(r"\s+", " ", regex=True).str.strip()
     text = text.mask(text == "")
     shouting = text.str.isupper().fillna(False) | text.str.islower().fillna(False)

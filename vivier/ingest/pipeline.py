@@ -17,12 +17,58 @@ import sqlalchemy as sa
 
 from vivier.db.schema import ingested_files, suppression_list
 from vivier.ingest.canonical import CANONICAL_COLUMNS, UnreadableFileError
-from vivier.ingest.people import build_persons, normalise_applications, suppressed_mask
+from vivier.ingest.load import PERSON_COLUMNS, STAGED_APPLICATION_COLUMNS
+from vivier.ingest.people import build_persons, normalise_applications, person_codes, suppressed_mask
 from vivier.ingest.report import write_report
 from vivier.ingest.stages import StageMap
-from vivier.ingest.validate import validate
+from vivier.ingest.timing import step
+from vivier.ingest.validate import start_gx_import, validate
 
 RAW_RECORD_MAX_CHARS = 10_000
+# What later steps read of a file's valid rows: the canonical columns, parsed dates instead of the
+# exported ones, the normalised email and the stage rank (the validation flags stay behind).
+VALID_COLUMNS = [
+    *(c for c in CANONICAL_COLUMNS if c not in ("email", "applied_at", "rejected_at", "last_activity_at")),
+    "email_normalized",
+    "applied_at_ts",
+    "rejected_at_ts",
+    "stage_rank",
+]
+# What build_people and the load read of the normalised applications.
+NORMALISED_COLUMNS = [
+    "email_normalized",
+    "source_row",
+    "source_system",
+    "source_person_id",
+    "source_application_id",
+    "first_name",
+    "last_name",
+    "full_name",
+    "phone_e164",
+    "city",
+    "country_code",
+    "language_code",
+    "headline",
+    "job_source_id",
+    "job_title",
+    "department",
+    "applied_at_ts",
+    "rejected_at_ts",
+    "status",
+    "stage_name",
+    "stage_rank",
+    "rejection_reason",
+    "rejection_side",
+    "source_channel",
+    "tags",
+    "skills_text",
+    "years_experience",
+    "birth_date_ts",
+    "consent_future_jobs",
+    "consent_expires_at",
+    "unsubscribed",
+    "content_sha256",
+]
 SKIPPED_SUFFIXES = (".mapping.yaml", ".mapping.yml", ".md", ".txt", ".tmp", ".part")
 
 
@@ -138,8 +184,10 @@ def parse_and_validate(
     error = inbox_file.error
     parsed = None
     if error is None:
+        start_gx_import()  # overlaps with parsing
         try:
-            parsed = parse_file(inbox_file.path, mapping_dir=mapping_dir)
+            with step("parse"):
+                parsed = parse_file(inbox_file.path, mapping_dir=mapping_dir)
         except UnreadableFileError as exc:
             error = str(exc)
     if parsed is None:
@@ -162,54 +210,45 @@ def parse_and_validate(
         )
 
     result = validate(parsed.applications, stage_map=stage_map, as_of=as_of)
-    failed = result.prepared.loc[~result.valid]
-    adapter_rejects = parsed.rejected
-    quarantine = pd.concat(
-        [
-            _quarantine_frame(
-                sha,
-                name,
-                failed["source_row"],
-                failed["source_application_id"],
-                [result.reasons[i] for i in failed.index],
-                _raw_records(failed),
-            ),
-            _quarantine_frame(
-                sha,
-                name,
-                [r.source_row for r in adapter_rejects],
-                [None] * len(adapter_rejects),
-                [[{"check": "record_readable", "column": None, "detail": r.reason}] for r in adapter_rejects],
-                [r.raw[:RAW_RECORD_MAX_CHARS] if r.raw else None for r in adapter_rejects],
-            ),
-        ],
-        ignore_index=True,
-    )
-    quarantine.to_parquet(quarantine_path)
-    valid_path = staging_dir / f"{sha}.valid.parquet"
-    valid = result.prepared.loc[result.valid].assign(content_sha256=sha, file_order=0)
-    valid.astype(
-        {
-            c: "string"
-            for c in (
-                "birth_date",
-                "applied_at",
-                "rejected_at",
-                "consent_expires_at",
-                "last_activity_at",
-                "years_experience",
-            )
+    with step("validate.stage_files"):
+        failed = result.prepared.loc[~result.valid]
+        adapter_rejects = parsed.rejected
+        quarantine = pd.concat(
+            [
+                _quarantine_frame(
+                    sha,
+                    name,
+                    failed["source_row"],
+                    failed["source_application_id"],
+                    [result.reasons[i] for i in failed.index],
+                    _raw_records(failed),
+                ),
+                _quarantine_frame(
+                    sha,
+                    name,
+                    [r.source_row for r in adapter_rejects],
+                    [None] * len(adapter_rejects),
+                    [[{"check": "record_readable", "column": None, "detail": r.reason}] for r in adapter_rejects],
+                    [r.raw[:RAW_RECORD_MAX_CHARS] if r.raw else None for r in adapter_rejects],
+                ),
+            ],
+            ignore_index=True,
+        )
+        quarantine.to_parquet(quarantine_path)
+        valid_path = staging_dir / f"{sha}.valid.parquet"
+        valid = result.prepared.loc[result.valid, VALID_COLUMNS].assign(content_sha256=sha, file_order=0)
+        valid.astype({c: "string" for c in ("birth_date", "consent_expires_at", "years_experience")}).to_parquet(
+            valid_path
+        )
+        report = {
+            "file": name,
+            "format": parsed.source_system,
+            "detected_format": inbox_file.detected_format,
+            "rows_read": parsed.rows_read,
+            "rows_unreadable": len(adapter_rejects),
+            **result.report,
         }
-    ).to_parquet(valid_path)
-    report = {
-        "file": name,
-        "format": parsed.source_system,
-        "detected_format": inbox_file.detected_format,
-        "rows_read": parsed.rows_read,
-        "rows_unreadable": len(adapter_rejects),
-        **result.report,
-    }
-    report_path = write_report(reports_dir, sha, name, report)
+        report_path = write_report(reports_dir, sha, name, report)
     return FileResult(
         sha,
         name,
@@ -227,9 +266,10 @@ def parse_and_validate(
 
 def normalise(valid_path: str) -> str:
     """Normalised applications of one file, staged beside its valid rows."""
-    frame = pd.read_parquet(valid_path)
-    out = Path(valid_path).with_name(Path(valid_path).name.replace(".valid.", ".normalised."))
-    normalise_applications(frame).to_parquet(out)
+    with step("normalise"):
+        frame = pd.read_parquet(valid_path)
+        out = Path(valid_path).with_name(Path(valid_path).name.replace(".valid.", ".normalised."))
+        normalise_applications(frame)[NORMALISED_COLUMNS].to_parquet(out)
     return str(out)
 
 
@@ -249,6 +289,17 @@ def _suppressed_hmacs(engine: sa.Engine) -> set[str]:
         return set(connection.execute(sa.select(suppression_list.c.email_hmac)).scalars())
 
 
+def _empty_people(paths: dict[str, Path], suppressed_path: Path, suppressed: int) -> PeopleBatch:
+    """Staged outputs of a run with no application left to load."""
+    from vivier.ingest.load import TAG_COLUMNS
+
+    for name, columns in zip(paths, (PERSON_COLUMNS, STAGED_APPLICATION_COLUMNS, TAG_COLUMNS), strict=True):
+        pd.DataFrame(
+            {column: pd.Series(dtype="Int64" if kind == "int" else "string") for column, kind in columns.items()}
+        ).to_parquet(paths[name])
+    return PeopleBatch(*(str(p) for p in paths.values()), str(suppressed_path), 0, 0, suppressed)
+
+
 def build_people(
     engine: sa.Engine,
     normalised_paths: list[str],
@@ -260,46 +311,46 @@ def build_people(
     """One person per email across every file of the run, suppressed people removed, tags computed."""
     from vivier.ingest.tagging import tag_people
 
-    frames = [pd.read_parquet(path).assign(file_order=order) for order, path in enumerate(normalised_paths)]
-    applications = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    with step("people.read"):
+        frames = [pd.read_parquet(path).assign(file_order=order) for order, path in enumerate(normalised_paths)]
+        applications = pd.concat(frames, ignore_index=True) if len(frames) > 1 else (frames or [pd.DataFrame()])[0]
+        del frames
     staging_dir.mkdir(parents=True, exist_ok=True)
     suppressed_path = staging_dir / "suppressed.parquet"
+    paths = {name: staging_dir / f"{name}.parquet" for name in ("persons", "applications", "tags")}
     if applications.empty:
-        from vivier.ingest.load import APPLICATION_COLUMNS, PERSON_COLUMNS, TAG_COLUMNS
-
-        paths = [staging_dir / f"{n}.parquet" for n in ("persons", "applications", "tags")]
-        for path, columns in zip(
-            paths, (PERSON_COLUMNS, {**APPLICATION_COLUMNS, "content_sha256": "text"}, TAG_COLUMNS), strict=True
-        ):
-            pd.DataFrame({column: pd.Series(dtype="string") for column in columns}).to_parquet(path)
         pd.DataFrame({"content_sha256": pd.Series(dtype="string"), "source_row": pd.Series(dtype="Int64")}).to_parquet(
             suppressed_path
         )
-        return PeopleBatch(*(str(p) for p in paths), str(suppressed_path), 0, 0, 0)
+        return _empty_people(paths, suppressed_path, suppressed=0)
 
-    suppressed = suppressed_mask(applications["email_normalized"], _suppressed_hmacs(engine), suppression_key)
-    applications.loc[suppressed, ["content_sha256", "source_row"]].to_parquet(suppressed_path)
-    applications = applications.loc[~suppressed]
-    # the same application in two files of one run: the later file wins
-    applications = applications.sort_values(["file_order", "source_row"]).drop_duplicates(
-        ["source_system", "source_application_id"], keep="last"
-    )
-    persons = build_persons(applications)
-    persons, tags = tag_people(applications, persons, as_of=as_of)
-    applications = applications.assign(
-        email=applications["email_normalized"],
-        applied_at=applications["applied_at_ts"],
-        rejected_at=applications["rejected_at_ts"],
-    )
-    persons = persons.rename(columns={"country_code": "country", "language_code": "language"})
-    # persons are created in email order, so email order = person_id order: sorted stages insert
-    # into the CRM's indexes sequentially instead of at random places
-    applications = applications.sort_values(["email", "source_system", "source_application_id"])
-    tags = tags.sort_values(["email", "kind", "value"])
-    paths = {name: staging_dir / f"{name}.parquet" for name in ("persons", "applications", "tags")}
-    persons.to_parquet(paths["persons"])
-    applications.to_parquet(paths["applications"])
-    tags.to_parquet(paths["tags"])
+    with step("people.suppress_dedupe"):
+        suppressed = suppressed_mask(applications["email_normalized"], _suppressed_hmacs(engine), suppression_key)
+        applications.loc[suppressed, ["content_sha256", "source_row"]].to_parquet(suppressed_path)
+        if suppressed.any():
+            applications = applications.loc[~suppressed]
+        # the same application in two files of one run: the later file wins
+        applications = applications.sort_values(["file_order", "source_row"]).drop_duplicates(
+            ["source_system", "source_application_id"], keep="last"
+        )
+    if applications.empty:
+        return _empty_people(paths, suppressed_path, suppressed=int(suppressed.sum()))
+    with step("people.build_persons"):
+        people = person_codes(applications["email_normalized"])
+        persons = build_persons(applications, people)
+    with step("people.tag"):
+        persons, tags = tag_people(applications, persons, as_of=as_of, codes=people[0])
+    with step("people.write"):
+        persons = persons.rename(columns={"country_code": "country", "language_code": "language"})
+        persons[list(PERSON_COLUMNS)].to_parquet(paths["persons"])
+        tags.to_parquet(paths["tags"])
+        del tags
+        # persons are created in email order, so email order = person_id order: applications
+        # sorted by person insert into the CRM's indexes sequentially instead of at random places
+        applications = applications.assign(
+            person=people[0], applied_at=applications["applied_at_ts"], rejected_at=applications["rejected_at_ts"]
+        ).sort_values(["person", "source_system", "source_application_id"])
+        applications[list(STAGED_APPLICATION_COLUMNS)].to_parquet(paths["applications"])
     return PeopleBatch(
         str(paths["persons"]),
         str(paths["applications"]),
@@ -359,21 +410,26 @@ def ingest_inbox(
 
     stage_map = stage_map or StageMap.load()
     staging = work_dir / "staging"
+    with step("find_new_files"):
+        new_files = find_new_files(engine, inbox)
     results = [
         parse_and_validate(f, staging_dir=staging, reports_dir=work_dir / "reports", as_of=as_of, stage_map=stage_map)
-        for f in find_new_files(engine, inbox)
+        for f in new_files
     ]
     if not results:
         return pd.DataFrame(), None
     normalised = [normalise(r.valid_path) for r in results if r.valid_path]
     people = build_people(engine, normalised, staging_dir=staging, suppression_key=suppression_key, as_of=as_of)
-    files, quarantine = file_accounting(results, pd.read_parquet(people.suppressed_path))
+    with step("accounting"):
+        files, quarantine = file_accounting(results, pd.read_parquet(people.suppressed_path))
+    with step("load.read_staged"):
+        staged = {k: pd.read_parquet(getattr(people, f"{k}_path")) for k in ("persons", "applications", "tags")}
     counts = load_ingestion(
         engine,
         files=files,
-        persons=pd.read_parquet(people.persons_path),
-        applications=pd.read_parquet(people.applications_path),
-        tags=pd.read_parquet(people.tags_path),
+        persons=staged["persons"],
+        applications=staged["applications"],
+        tags=staged["tags"],
         quarantine=quarantine,
         as_of=as_of,
         run_id=run_id,

@@ -30,9 +30,12 @@ def rejection_side(
     with a recorded reason is the company's; with no reason at all the side is unknown.
     """
     pattern = pattern or candidate_side_pattern()
+    from vivier.ingest.normalize import on_distinct
+
     folded = fold(reasons)
-    distinct = folded.dropna().unique()
-    says_candidate = folded.map({value: bool(pattern.search(value)) for value in distinct}).fillna(False)
+    says_candidate = on_distinct(
+        folded, lambda distinct: [bool(pattern.search(value)) for value in distinct], dtype="boolean"
+    ).fillna(False)
     has_reason = folded.fillna("").str.len() > 0
     hint = hints.astype("string").str.lower()
     side = np.select(

@@ -10,14 +10,13 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from vivier.ingest.normalize import on_distinct
 from vivier.paths import INCLUDE_DIR
 
 DEFAULT_STAGE_MAP = INCLUDE_DIR / "ingest" / "stages.yaml"
 
 
-def fold(series: pd.Series) -> pd.Series:
-    """Case- and accent-insensitive form of free text, whitespace collapsed (vectorised)."""
-    text = series.astype("string")
+def _fold_values(text: pd.Series) -> pd.Series:
     return (
         text.str.normalize("NFKD")
         .str.replace(r"\p{Mn}", "", regex=True)
@@ -25,6 +24,12 @@ def fold(series: pd.Series) -> pd.Series:
         .str.replace(r"\s+", " ", regex=True)
         .str.strip()
     )
+
+
+def fold(series: pd.Series) -> pd.Series:
+    """Case- and accent-insensitive form of free text, whitespace collapsed (vectorised, once per
+    distinct value)."""
+    return on_distinct(series.astype("string"), _fold_values)
 
 
 @dataclass(frozen=True)
@@ -46,22 +51,27 @@ class StageMap:
         compiled = tuple((re.compile(r"(?<!\w)" + re.escape(p) + r"(?!\w)"), rank) for p, rank in ordered)
         return cls(compiled, int(data["silver_medalist_min_rank"]))
 
-    def rank(self, stage_names: pd.Series) -> pd.Series:
-        """Rank of each stage name (nullable Int64): <NA> for an empty or unknown name."""
-        folded = fold(stage_names)
-        uniques = folded.dropna().unique()
-        ranks: dict[str, int] = {}
-        for value in uniques:  # the most specific (longest) phrase found decides
-            for pattern, rank in self.phrases:
-                if pattern.search(value):
-                    ranks[value] = rank
-                    break
-        return folded.map(ranks).astype("Int64")
+    def _rank_of(self, folded: str) -> int | None:
+        for pattern, rank in self.phrases:  # the most specific (longest) phrase found decides
+            if pattern.search(folded):
+                return rank
+        return None
 
-    def is_known(self, stage_names: pd.Series) -> pd.Series:
-        """True where the name is empty (no stage recorded) or matches a rule."""
+    def rank(self, stage_names: pd.Series) -> pd.Series:
+        """Rank of each stage name (nullable Int64): <NA> for an empty or unknown name.
+
+        Stage names repeat a lot: only the distinct names are folded and matched.
+        """
+        codes, uniques = pd.factorize(stage_names.astype("string"), use_na_sentinel=True)
+        folded = fold(pd.Series(uniques, dtype="string"))
+        ranks = pd.array([None if pd.isna(f) else self._rank_of(f) for f in folded], dtype="Int64")
+        return pd.Series(ranks.take(codes, allow_fill=True), index=stage_names.index)
+
+    def is_known(self, stage_names: pd.Series, *, ranks: pd.Series | None = None) -> pd.Series:
+        """True where the name is empty (no stage recorded) or matches a rule (``ranks``: from ``rank``)."""
         blank = stage_names.isna() | (stage_names.astype("string").str.strip() == "")
-        return (blank | self.rank(stage_names).notna()).astype(bool)
+        ranks = self.rank(stage_names) if ranks is None else ranks
+        return (blank | ranks.notna()).fillna(True).astype(bool)
 
     def silver_medalist(self, ranks: pd.Series, status: pd.Series) -> pd.Series:
         """Rejected at or after the final-interview rank (configurable)."""

@@ -179,7 +179,10 @@ def job_family(
 
     # 2. Characteristic skills.
     from_skills = np.full(len(index), "", dtype=object)
-    if skills is not None and len(skills):
+    if skills is not None and len(skills) and (from_title == "").any():
+        # only rows the title left undecided need their skills counted
+        if (from_title != "").any():
+            skills = skills[skills["row"].isin(index[from_title == ""])]
         skill_fams = families.skill_families()
         pairs = pd.DataFrame(
             {"row": skills["row"].to_numpy(), "skill_id": skills["skill_id"].astype(object).to_numpy()}
