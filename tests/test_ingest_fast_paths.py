@@ -158,7 +158,7 @@ def test_ties_between_applications_are_broken_as_the_sql_breaks_them(crm_engine,
     assert stored.loc[0, "applications_count"] == 3 and stored.loc[0, "furthest_stage_rank"] == 4
 
 
-def test_a_large_first_load_checks_foreign_keys_at_the_end(crm_engine, tmp_path: Path, monkeypatch) -> None:
+def test_a_large_first_load_checks_keys_and_builds_indexes_at_the_end(crm_engine, tmp_path: Path, monkeypatch) -> None:
     inbox = generated_inbox(tmp_path / "inbox", seed=41, per_format=60)
 
     def constraints(engine: sa.Engine) -> list[tuple]:
@@ -174,6 +174,10 @@ def test_a_large_first_load_checks_foreign_keys_at_the_end(crm_engine, tmp_path:
                 )
                 for table in load_module.FIRST_LOAD_TABLES
                 for fk in inspector.get_foreign_keys(table)
+            ) + sorted(
+                (table, index["name"], tuple(index["column_names"]), bool(index.get("unique", True)))
+                for table in load_module.FIRST_LOAD_TABLES
+                for index in [*inspector.get_indexes(table), *inspector.get_unique_constraints(table)]
             )
 
     before = constraints(crm_engine)
@@ -188,6 +192,12 @@ def test_a_large_first_load_checks_foreign_keys_at_the_end(crm_engine, tmp_path:
         with pytest.raises(sa.exc.IntegrityError), crm_engine.begin() as connection:
             connection.exec_driver_sql(
                 "INSERT INTO person_tags (person_id, kind, value) VALUES (-1, 'skill', 'python')"
+            )
+        with pytest.raises(sa.exc.IntegrityError), crm_engine.begin() as connection:  # and the unique key
+            connection.exec_driver_sql(
+                "INSERT INTO applications (person_id, source_system, source_application_id, status, created_at, "
+                "updated_at) SELECT person_id, source_system, source_application_id, status, created_at, updated_at "
+                "FROM applications LIMIT 1"
             )
 
 

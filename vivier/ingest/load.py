@@ -142,7 +142,15 @@ PERSON_TAG_COLUMNS = {"person_id": "int", "kind": "text", "value": "text", "evid
 LOAD_WORK_MEM = "256MB"  # PostgreSQL, for the load's transaction only
 FIRST_LOAD_MIN_PERSONS = 50_000  # a first load this large checks foreign keys to persons at the end
 FIRST_LOAD_LOCK_TIMEOUT = "2s"
-FIRST_LOAD_TABLES = ("applications", "person_tags", "consent_events", "consent_current", "identity_suggestions")
+FIRST_LOAD_TABLES = (
+    "persons",
+    "applications",
+    "person_tags",
+    "consent_events",
+    "consent_current",
+    "identity_suggestions",
+)
+FIRST_LOAD_UNIQUE_TABLES = ("applications",)  # its unique key is filled in random order
 STAGE_TEMP_TABLES = (
     "stage_person_keys",
     "stage_persons",
@@ -314,44 +322,77 @@ def _import_consent(
     return import_ats_consent(connection, signals, as_of)
 
 
+def _set_aside(connection: sa.Connection, table: str, statements: list[str]) -> bool:
+    """Run ``statements`` (dropping ``table``'s keys or indexes) if the table's lock comes within
+    ``FIRST_LOAD_LOCK_TIMEOUT`` and the role may alter it; else change nothing and say so."""
+    savepoint = connection.begin_nested()
+    try:
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{FIRST_LOAD_LOCK_TIMEOUT}'")
+        for statement in statements:
+            connection.exec_driver_sql(statement)
+        connection.exec_driver_sql("SET LOCAL lock_timeout = DEFAULT")
+    except sa.exc.DBAPIError:  # the lock did not come in time, or the role may not alter the table
+        savepoint.rollback()
+        return False
+    savepoint.commit()
+    return True
+
+
+def _first_load_set_aside(connection: sa.Connection, table: str) -> list[str]:
+    """Set aside ``table``'s foreign keys to ``persons``, its plain indexes and (``applications``) its
+    unique key; returns the statements that put them back (none if the table could not be altered)."""
+    keys = connection.execute(
+        sa.text(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = CAST(:table AS regclass) "
+            "AND ((contype = 'f' AND confrelid = CAST('persons' AS regclass)) "
+            "OR (contype = 'u' AND CAST(:with_unique AS boolean))) "
+            "ORDER BY contype DESC, conname"
+        ),
+        {"table": table, "with_unique": table in FIRST_LOAD_UNIQUE_TABLES},
+    ).all()
+    indexes = connection.execute(
+        sa.text(
+            "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index AS i "
+            "JOIN pg_class AS c ON c.oid = i.indexrelid "
+            "WHERE i.indrelid = CAST(:table AS regclass) "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint AS k WHERE k.conindid = i.indexrelid) "
+            "ORDER BY c.relname"
+        ),
+        {"table": table},
+    ).all()
+    drops = [f'ALTER TABLE {table} DROP CONSTRAINT "{name}"' for name, _ in keys]
+    drops += [f'DROP INDEX "{name}"' for name, _ in indexes]
+    if not drops or not _set_aside(connection, table, drops):
+        return []
+    # unique keys and indexes first: the foreign keys' checks then find them
+    restores = [f"{definition}" for _, definition in indexes]
+    restores += [f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}' for name, definition in keys]
+    return sorted(restores, key=lambda statement: "FOREIGN KEY" in statement)
+
+
 @contextmanager
-def _person_keys_checked_at_end(connection: sa.Connection, tables: tuple[str, ...], first_load: bool):
-    """A very large first load on PostgreSQL: the foreign keys of ``tables`` to ``persons`` are
-    checked once, at the end, instead of row by row.
+def _first_load_bulk_mode(connection: sa.Connection, first_load: bool):
+    """A very large first load on PostgreSQL: foreign keys to ``persons`` are checked once, at the
+    end, and the indexes that inserts in the load's order would fill at random places are built
+    once, by sorting, instead of row by row.
 
     Only when ``first_load`` (the CRM had no person before this load, so nothing can be reading
-    what this transaction writes). The constraints are dropped and added back with their exact
-    definitions inside the load's transaction: adding them back checks every row in one join, and
-    a failure anywhere rolls the whole load back, constraints included. If a table's lock does not
-    come within ``FIRST_LOAD_LOCK_TIMEOUT`` (another session is using it) or the database role may
-    not alter the table, its keys stay checked row by row.
+    what this transaction writes). The keys and indexes are dropped and added back with their exact
+    definitions inside the load's transaction: adding a key back checks every row in one join, and
+    a failure anywhere rolls the whole load back, keys and indexes included. If a table's lock does
+    not come within ``FIRST_LOAD_LOCK_TIMEOUT`` (another session is using it) or the database role
+    may not alter the table, that table keeps its keys and indexes and is filled row by row.
     """
-    restore: list[tuple[str, str, str]] = []
+    restore: list[str] = []
     if first_load and connection.dialect.name == "postgresql":
-        for table in tables:
-            definitions = connection.execute(
-                sa.text(
-                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                    "WHERE conrelid = CAST(:table AS regclass) AND contype = 'f' "
-                    "AND confrelid = CAST('persons' AS regclass) ORDER BY conname"
-                ),
-                {"table": table},
-            ).all()
-            savepoint = connection.begin_nested()
-            try:
-                connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{FIRST_LOAD_LOCK_TIMEOUT}'")
-                for name, _ in definitions:
-                    connection.exec_driver_sql(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-                connection.exec_driver_sql("SET LOCAL lock_timeout = DEFAULT")
-            except sa.exc.DBAPIError:  # the lock did not come in time, or the role may not alter the table
-                savepoint.rollback()
-                continue
-            savepoint.commit()
-            restore += [(table, name, definition) for name, definition in definitions]
-    yield  # on an error the transaction rolls back, dropped constraints included
-    with step("load.foreign keys"):
-        for table, name, definition in restore:
-            connection.exec_driver_sql(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        connection.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{LOAD_WORK_MEM}'")
+        for table in FIRST_LOAD_TABLES:
+            restore += _first_load_set_aside(connection, table)
+    yield  # on an error the transaction rolls back, dropped keys and indexes included
+    with step("load.keys and indexes"):
+        for statement in restore:
+            connection.exec_driver_sql(statement)
 
 
 def _write_persons(
@@ -551,21 +592,21 @@ def _load(
     with step("load.aggregates"):
         aggregates, ambiguous, identities = person_aggregates(applications, n_persons, silver_min_rank)
     persons_before = _count(connection, "persons")
-    person_ids, is_new = _write_persons(
-        connection, pd.concat([persons.reset_index(drop=True), aggregates], axis=1), persons_before, as_of, stamp
-    )
-    stage_frame(connection, "touched_persons", pd.DataFrame({"person_id": person_ids}), {"person_id": "int"})
-    _refresh_statistics(connection, "persons")
-
-    person = applications["person"].to_numpy(dtype=np.int64)
-    prior, prior_owner = _prior_applications(connection, applications)
-    # persons recounted in SQL: the ones that existed, those gaining or losing an application
-    # the CRM already had, and new ones whose aggregates depend on application ids
-    recount = np.unique(np.concatenate([person_ids[~is_new | ambiguous], person_ids[person[prior]], prior_owner]))
-    stage_frame(connection, "recount_persons", pd.DataFrame({"person_id": recount}), {"person_id": "int"})
-    identities_before = _identities(connection)
     first_load = persons_before == 0 and n_persons >= FIRST_LOAD_MIN_PERSONS
-    with _person_keys_checked_at_end(connection, FIRST_LOAD_TABLES, first_load):
+    with _first_load_bulk_mode(connection, first_load):
+        person_ids, is_new = _write_persons(
+            connection, pd.concat([persons.reset_index(drop=True), aggregates], axis=1), persons_before, as_of, stamp
+        )
+        stage_frame(connection, "touched_persons", pd.DataFrame({"person_id": person_ids}), {"person_id": "int"})
+        _refresh_statistics(connection, "persons")
+
+        person = applications["person"].to_numpy(dtype=np.int64)
+        prior, prior_owner = _prior_applications(connection, applications)
+        # persons recounted in SQL: the ones that existed, those gaining or losing an application
+        # the CRM already had, and new ones whose aggregates depend on application ids
+        recount = np.unique(np.concatenate([person_ids[~is_new | ambiguous], person_ids[person[prior]], prior_owner]))
+        stage_frame(connection, "recount_persons", pd.DataFrame({"person_id": recount}), {"person_id": "int"})
+        identities_before = _identities(connection)
         _write_applications(connection, applications, person_ids, file_ids, prior, as_of, stamp)
         _refresh_statistics(connection, "applications")
         run_sql(connection, "ingest/refresh_person_aggregates", silver_min_rank=silver_min_rank)
