@@ -1,4 +1,4 @@
-"""One Celery worker against two: ats_ingest or match_job_offers on the distributed engine, same data.
+"""One Celery worker against two: ats_ingest, match_job_offers or dispatch_weekly on the distributed engine.
 
 Starts the cluster of tests/test_celery_scale_out.py (PostgreSQL at 127.0.0.1:5432, Redis at
 127.0.0.1:6379, real api-server / scheduler / dag-processor / celery worker processes) once per
@@ -13,6 +13,17 @@ rest, and the cluster's peak memory (resident set of every process it started, s
 ``--phase matching`` fills the CRM database with synthetic people (skills, consent for job offers)
 and open offers, then runs match_job_offers with as many partitions as worker slots (one mapped
 ``match_partition`` task each) and prints the same figures.
+
+    python bench/bench_scale_out.py --phase dispatch [--people 100000]
+
+``--phase dispatch`` fills the CRM database with the synthetic audience of bench/bench_dispatch.py
+(one weekly job-offer digest per person, up to 5 offers each, FR/EN/DE/IT: about 97,500 messages
+for 100,000 people), then runs dispatch_weekly with ``render_partitions`` = worker slots (one mapped
+``render`` task each), as a dry run, and times it up to the end of ``finalise`` (the batch planned,
+rendered, frozen in the outbox and closed); delivery is not part of the measure and the run is
+stopped there. It prints the span plan -> finalise, the mapped render phase, and each step.
+``--baseline DIR`` adds a run, round by round, of the DAGs and code of another checkout with one
+worker (an earlier commit, whose ``plan`` task rendered the whole batch itself).
 
 The machine's other load shows in the figures: on a shared machine, use ``--repeat 3`` (fastest run kept).
 
@@ -266,13 +277,148 @@ def main_matching(args: argparse.Namespace) -> int:
     return 0
 
 
+DISPATCH_AS_OF = "2026-11-24T08:00:00+00:00"  # a Tuesday of the past: the scheduler runs no future dates
+DISPATCH_STEPS = ("plan", "render", "finalise")
+
+
+def fill_dispatch_crm(url: str, people: int) -> None:
+    """The audience of bench/bench_dispatch.py: everyone consents to weekly job-offer digests."""
+    import pandas as pd
+
+    from vivier.db import make_engine
+    from vivier.dispatch.synthetic import seed_population
+
+    engine = make_engine(url)
+    seed_population(
+        engine,
+        people,
+        as_of=pd.Timestamp(DISPATCH_AS_OF) - pd.Timedelta(hours=1),
+        job_offers_share=1.0,
+        content_share=0.0,
+        rejected_share=0.0,
+        suppressed_share=0.0,
+        frequency_choices=False,
+        min_match_score=0.35,
+    )
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM ANALYZE")
+    engine.dispose()
+
+
+def run_until_finalised(cluster: AirflowCluster, dag_id: str, conf: dict, timeout: float = 1800) -> tuple[str, list]:
+    """Trigger ``dag_id`` and wait for its ``finalise`` task; the run is then marked failed (delivery
+    is not measured) and its task instances returned."""
+    import uuid
+
+    cluster.wait_for_dag(dag_id)
+    cluster.api("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+    run_id = f"bench__{dag_id}__{uuid.uuid4().hex[:6]}"
+    cluster.api(
+        "POST", f"/dags/{dag_id}/dagRuns", json={"dag_run_id": run_id, "logical_date": DISPATCH_AS_OF, "conf": conf}
+    )
+    path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        cluster.check_alive()
+        tasks = cluster.api("GET", path)["task_instances"]
+        states = {(t["task_id"], t["map_index"]): t["state"] for t in tasks}
+        if any(state in ("failed", "up_for_retry", "upstream_failed") for state in states.values()):
+            raise RuntimeError(f"{dag_id}: {states}")
+        last = ("finalise", -1) if ("finalise", -1) in states else ("plan", -1)  # a baseline: plan renders too
+        if states.get(last) == "success":
+            cluster.api("PATCH", f"/dags/{dag_id}/dagRuns/{run_id}", json={"state": "failed"})
+            return run_id, tasks
+        time.sleep(0.5)
+    raise RuntimeError(f"{dag_id} run {run_id} not finalised within {timeout:.0f} s")
+
+
+def run_dispatch_once(people: int, workers: int, partitions: int, workdir: Path, checkout: Path = REPO_ROOT) -> dict:
+    import sqlalchemy as sa
+
+    # the tasks import the checkout's vivier package and DAGs, whatever the environment's install points at
+    code = {"PYTHONPATH": os.pathsep.join([str(checkout), str(checkout / "dags")])}
+    if checkout != REPO_ROOT:
+        code["AIRFLOW__CORE__DAGS_FOLDER"] = str(checkout / "dags")
+    with AirflowCluster(
+        workdir, postgres_admin_url=PG_ADMIN_URL, workers=workers, concurrency=1, extra_env=code
+    ) as cluster:
+        cluster.run_dag(ChainStep("crm_migrate"))
+        fill_dispatch_crm(cluster.crm_url, people)
+        sampler = MemorySampler(cluster)
+        sampler.start()
+        conf = {"render_partitions": partitions, "dry_run": True, "eml_folder": str(workdir / "eml")}
+        _, tasks = run_until_finalised(cluster, "dispatch_weekly", conf)
+        peak = sampler.stop()
+        engine = sa.create_engine(cluster.crm_url)
+        with engine.connect() as connection:
+            messages = connection.execute(sa.text("SELECT messages FROM dispatch_batches")).scalar_one()
+        engine.dispose()
+    steps = [t for t in tasks if t["task_id"] in DISPATCH_STEPS]
+    mapped = [t for t in steps if t["task_id"] == "render"]
+
+    def span(group: list) -> float:
+        return (
+            max(parse_time(t["end_date"]) for t in group) - min(parse_time(t["start_date"]) for t in group)
+        ).total_seconds()
+
+    return {
+        "workers": workers,
+        "partitions": len(mapped),
+        "messages": messages,
+        "run_s": span(steps),
+        "mapped_s": span(mapped) if mapped else span(steps),
+        "step_s": {
+            name: span([t for t in steps if t["task_id"] == name])
+            for name in DISPATCH_STEPS
+            if any(t["task_id"] == name for t in steps)
+        },
+        "task_s": sum(t["duration"] or 0 for t in mapped or steps),
+        "label": "" if checkout == REPO_ROOT else f" (baseline {checkout})",
+        "peak_mb": peak / 2**20,
+    }
+
+
+def main_dispatch(args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory(prefix="vivier-bench-scale-out-") as tmp:
+        root = Path(tmp)
+        print(f"dispatch: weekly digests for {args.people:,} synthetic people")
+        runs = []
+        for i in range(args.repeat):  # worker counts interleaved, round by round: both see the other load alike
+            if args.baseline:
+                runs.append(run_dispatch_once(args.people, 1, 1, root / f"baseline-{i}", Path(args.baseline)))
+            runs.extend(run_dispatch_once(args.people, n, n, root / f"cluster-{n}-{i}") for n in args.workers)
+    for r in runs:
+        steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in r["step_s"].items())
+        print(
+            f"  {r['workers']} worker(s), {r['partitions']} partition(s){r['label']}: {r['messages']:,} messages, "
+            f"plan -> finalise {r['run_s']:.1f} s ({steps}; render task time {r['task_s']:.1f} s), "
+            f"peak {r['peak_mb']:.0f} MB"
+        )
+    ours = [r for r in runs if not r["label"]]
+    best = {n: min((r for r in ours if r["workers"] == n), key=lambda r: r["run_s"]) for n in args.workers}
+    base = best[args.workers[0]]
+    for n, r in best.items():
+        print(
+            f"{n} worker(s), {r['partitions']} partition(s), fastest: plan -> finalise {r['run_s']:.1f} s "
+            f"({r['messages'] / r['run_s']:,.0f} messages/s), render phase {r['mapped_s']:.1f} s, "
+            f"speed-up x{base['run_s'] / r['run_s']:.2f} (render x{base['mapped_s'] / r['mapped_s']:.2f})"
+        )
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--applications", type=int, default=2000, help="applications per export format")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--warm", action="store_true", help="preload heavy imports in the workers")
     parser.add_argument("--repeat", type=int, default=1, help="runs per worker count; the fastest is kept")
-    parser.add_argument("--phase", choices=["ingest", "matching"], default="ingest")
+    parser.add_argument("--phase", choices=["ingest", "matching", "dispatch"], default="ingest")
+    parser.add_argument("--people", type=int, default=100_000, help="dispatch: people in the audience")
+    parser.add_argument(
+        "--baseline",
+        help="dispatch: also time, with 1 worker, the DAGs and code of another checkout (e.g. an earlier commit "
+        "exported with git archive, planning in one task)",
+    )
     parser.add_argument("--persons", type=int, default=1_000_000, help="matching: people in the pool")
     parser.add_argument("--offers", type=int, default=1_000, help="matching: open offers")
     args = parser.parse_args()
@@ -282,6 +428,8 @@ def main() -> int:
         return 0
     if args.phase == "matching":
         return main_matching(args)
+    if args.phase == "dispatch":
+        return main_dispatch(args)
     from vivier.synth import generate_inbox
 
     with tempfile.TemporaryDirectory(prefix="vivier-bench-scale-out-") as tmp:

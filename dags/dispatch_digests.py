@@ -12,11 +12,19 @@
 2. **plan**: the job-offer digest (best open offers for people whose job-offer frequency is the
    DAG's cadence), then the content digest: per person, the purposes they consent to at that
    frequency, items in their language, testimonials from their job family, events weighted twice
-   for 18-24 year-olds, never an item sent before; the frequency cap across campaigns applies.
-   A period is planned once: a re-run or a backfill plans nothing twice.
-3. **deliver** through `smtp_default` (or `.eml` files with `dry_run`), consent and suppression
+   for 18-24 year-olds, never an item sent before; the frequency cap across campaigns applies
+   (the offers staged first count for the content). The decisions are staged in the CRM database
+   in `render_partitions` slices of each audience; only ids and counts go through XCom. A period
+   is planned once: a re-run or a backfill plans nothing twice.
+3. **render** (one mapped task per partition, param `render_partitions`, default 1): each renders
+   its slices of both campaigns in the person's language in a sandbox and freezes them in
+   `outbox` (deterministic Message-IDs), one transaction per slice; a retried or re-run partition
+   writes nothing twice, and any number of partitions writes the same messages.
+4. **finalise**: records each batch (counts, template versions) and makes it deliverable, in one
+   transaction per batch, once all its slices are rendered.
+5. **deliver** through `smtp_default` (or `.eml` files with `dry_run`), consent and suppression
    checked again just before sending; one-click unsubscribe headers (RFC 8058) on every message.
-4. **report**: the batch record (template versions, states, consents used); no personal data.
+6. **report**: the batch record (template versions, states, consents used); no personal data.
 """
 
 from __future__ import annotations
@@ -54,6 +62,18 @@ def digest_dag(dag_id: str, cron: str, campaigns: list[str]):
                 title=".eml folder",
                 description="Where a dry run writes the messages. Empty: data/outbox-eml/.",
             ),
+            "render_partitions": Param(
+                1,
+                type="integer",
+                minimum=1,
+                maximum=32,
+                title="Render partitions",
+                description=(
+                    "Render the period's messages in this many mapped tasks (slices of the audience), so that "
+                    "several workers share a large batch. Any number writes the same messages; 1 renders in one "
+                    "task (keep 1 on SQLite, which has one writer at a time)."
+                ),
+            ),
         },
     )
     def digest():
@@ -65,11 +85,25 @@ def digest_dag(dag_id: str, cron: str, campaigns: list[str]):
             return load_content_catalogue()
 
         @task
-        def plan(catalogue: dict) -> list[dict]:
-            """Plan the period's job-offer and content digests into the outbox (once per period)."""
-            from vivier_airflow.dispatch_tasks import plan_period
+        def plan(catalogue: dict) -> list:
+            """Decide the period's offer and content digests and stage them in partitions (once per period)."""
+            from vivier_airflow.dispatch_tasks import stage_period
 
-            return plan_period(campaigns)
+            return stage_period(campaigns)
+
+        @task
+        def render(partition: list[list[int]]) -> list[dict]:
+            """Render this partition's slices of the staged plans into the outbox (once per slice)."""
+            from vivier_airflow.dispatch_tasks import render_partition
+
+            return render_partition(partition)
+
+        @task
+        def finalise(staged: list[dict], rendered: list[list[dict]]) -> list[dict]:
+            """Close the period's batches: counts and template versions; deliverable from now on."""
+            from vivier_airflow.dispatch_tasks import finalise_period
+
+            return finalise_period(staged)
 
         @task
         def deliver(plans: list[dict]) -> dict:
@@ -85,7 +119,8 @@ def digest_dag(dag_id: str, cron: str, campaigns: list[str]):
 
             return report_batches(plans)
 
-        plans = plan(load_catalogue())
+        staged = plan(load_catalogue())
+        plans = finalise(staged["plans"], render.expand(partition=staged))
         report(plans, deliver(plans))
 
     return digest()

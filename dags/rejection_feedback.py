@@ -14,10 +14,14 @@ Every day at 09:00 (Europe/Paris):
    configured stage rank (`include/dispatch/dispatch.yaml`), a short automatic one before; both
    invite the person to join the talent pool (the preference centre's double opt-in link).
    Transactional: no marketing consent needed, never to a suppressed address. Then
-   `consent_renewal`: the retention notices that are due.
-3. **deliver** through `smtp_default` (or `.eml` files with `dry_run`), consent and suppression
+   `consent_renewal`: the retention notices that are due. Both are staged in the CRM database in
+   `render_partitions` slices; only ids and counts go through XCom.
+3. **render** (one mapped task per partition, default 1): the slices rendered in a sandbox and
+   frozen in `outbox`, one transaction per slice, never twice.
+4. **finalise**: each batch recorded and made deliverable once all its slices are rendered.
+5. **deliver** through `smtp_default` (or `.eml` files with `dry_run`), consent and suppression
    checked again just before sending; renewal notices sent are marked `sent`.
-4. **report**: the batch record (template versions, states); no personal data.
+6. **report**: the batch record (template versions, states); no personal data.
 """
 
 from __future__ import annotations
@@ -65,6 +69,18 @@ DEFAULT_ARGS = {"owner": "vivier", "retries": 2, "retry_delay": pendulum.duratio
             title="Bounce and complaint folder",
             description="Folder of bounce/complaint files (CSV, .eml, .mbox). Empty: data/feedback/.",
         ),
+        "render_partitions": Param(
+            1,
+            type="integer",
+            minimum=1,
+            maximum=32,
+            title="Render partitions",
+            description=(
+                "Render the period's messages in this many mapped tasks (slices of the audience), so that "
+                "several workers share a large batch. Any number writes the same messages; 1 renders in one "
+                "task (keep 1 on SQLite, which has one writer at a time)."
+            ),
+        ),
     },
 )
 def rejection_feedback():
@@ -87,28 +103,32 @@ def rejection_feedback():
         return counts.as_dict()
 
     @task
-    def plan(feedback: dict) -> list[dict]:
-        """Plan today's rejection emails (once per application) and due consent renewals."""
+    def plan(feedback: dict) -> list:
+        """Decide today's rejection emails (once per application) and due consent renewals, staged in partitions."""
         from dataclasses import replace
 
         from vivier.dispatch.config import default_config
-        from vivier.dispatch.service import make_planner, plan_campaigns
-        from vivier_airflow.crm import crm_engine
-        from vivier_airflow.preference_centre import preference_centre_settings
-        from vivier_airflow.runs import run_as_of, run_id
-        from vivier_airflow.secrets import suppression_key
+        from vivier_airflow.dispatch_tasks import stage_period
 
         context = get_current_context()
         config = default_config()
         if context["params"]["lookback_days"]:
             config = replace(config, rejection_lookback_days=int(context["params"]["lookback_days"]))
-        base_url, keys = preference_centre_settings()
-        planner = make_planner(base_url, keys, suppression_key(), config)
-        plans = plan_campaigns(crm_engine(), planner, CAMPAIGNS, run_as_of(context), run_id(context))
-        for result in plans:
-            state = "planned now" if result["created"] else "already planned"
-            print(f"{result['campaign']} {result['period']} ({state}): {result['planned']} messages")
-        return plans
+        return stage_period(CAMPAIGNS, config)
+
+    @task
+    def render(partition: list[list[int]]) -> list[dict]:
+        """Render this partition's slices of the staged plans into the outbox (once per slice)."""
+        from vivier_airflow.dispatch_tasks import render_partition
+
+        return render_partition(partition)
+
+    @task
+    def finalise(staged: list[dict], rendered: list[list[dict]]) -> list[dict]:
+        """Close the day's batches: counts and template versions; deliverable from now on."""
+        from vivier_airflow.dispatch_tasks import finalise_period
+
+        return finalise_period(staged)
 
     @task
     def deliver(plans: list[dict]) -> dict:
@@ -124,7 +144,8 @@ def rejection_feedback():
 
         return report_batches(plans)
 
-    plans = plan(read_feedback())
+    staged = plan(read_feedback())
+    plans = finalise(staged["plans"], render.expand(partition=staged))
     report(plans, deliver(plans))
 
 

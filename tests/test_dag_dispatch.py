@@ -89,8 +89,8 @@ def test_dispatch_weekly_sends_each_digest_once_and_a_rerun_sends_nothing(airflo
 def test_dispatch_monthly_loads_the_catalogue_and_sends_content_and_offers(
     airflow_db, populated_crm, smtp_sink
 ) -> None:
-    run = load_dag("dispatch_monthly").test()
-    assert run.state == "success"
+    run = load_dag("dispatch_monthly").test(run_conf={"render_partitions": 2})  # both campaigns in both tasks
+    assert run.state == "success" and task_states(run)[("render", "success")] == 2
     content, offers = (
         outbox_by_state(populated_crm, "monthly_content"),
         outbox_by_state(populated_crm, "monthly_offers"),
@@ -126,3 +126,54 @@ def test_smtp_default_fields_follow_the_airflow_smtp_provider() -> None:
     assert "s3cret" not in starttls.describe() and "s3cret" not in repr(starttls)
     plain = settings_from_fields("127.0.0.1", 2525, extra={"disable_ssl": True, "disable_tls": True, "timeout": 5})
     assert (plain.use_ssl, plain.starttls, plain.port, plain.timeout) == (False, False, 2525, 5.0)
+
+
+def task_states(run) -> Counter:
+    """(task_id, state) of every task instance of a dag.test() run (mapped ones once per index)."""
+    from airflow.models import TaskInstance
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        instances = session.query(TaskInstance).filter(
+            TaskInstance.dag_id == run.dag_id, TaskInstance.run_id == run.run_id
+        )
+        return Counter((ti.task_id, str(ti.state)) for ti in instances)
+
+
+@pytest.mark.airflow
+def test_dispatch_weekly_renders_in_two_partitions_and_a_rerun_sends_nothing(
+    airflow_db, populated_crm, smtp_sink
+) -> None:
+    dag = load_dag("dispatch_weekly")
+    run = dag.test(run_conf={"render_partitions": 2})
+    assert run.state == "success"
+    assert task_states(run)[("render", "success")] == 2
+    states = outbox_by_state(populated_crm, "weekly_offers")
+    assert states["sent"] > 20 and set(states) == {"sent"}
+    assert sum(smtp_sink.received.values()) == states["sent"] and max(smtp_sink.received.values()) == 1
+    with populated_crm.connect() as connection:
+        batch = connection.execute(sa.select(dispatch_batches)).one()
+        staging = connection.execute(sa.text("SELECT COUNT(*) FROM dispatch_stage_parts")).scalar_one()
+    assert batch.sent == states["sent"] and batch.finalised_at is not None and staging == 0
+
+    again = dag.test(run_conf={"render_partitions": 3})
+    assert again.state == "success" and task_states(again)[("render", "success")] == 3
+    assert sum(smtp_sink.received.values()) == states["sent"], "a re-run of the week sends nothing"
+    assert outbox_by_state(populated_crm, "weekly_offers") == states
+
+
+@pytest.mark.airflow
+def test_dispatch_weekly_with_an_empty_audience_succeeds_and_sends_nothing(
+    airflow_db, crm_connection_env: str, smtp_sink
+) -> None:
+    engine = make_engine(crm_connection_env)
+    upgrade(engine)
+    run = load_dag("dispatch_weekly").test(run_conf={"render_partitions": 2})
+    assert run.state == "success"
+    assert task_states(run)[("render", "success")] == 2
+    with engine.connect() as connection:
+        batch = connection.execute(sa.select(dispatch_batches)).one()
+        messages = connection.execute(sa.select(sa.func.count()).select_from(outbox)).scalar_one()
+    engine.dispose()
+    assert (batch.messages, messages, sum(smtp_sink.received.values())) == (0, 0, 0)
+    assert batch.finalised_at is not None

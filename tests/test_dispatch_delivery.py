@@ -111,7 +111,7 @@ def plant_batch(engine: sa.Engine, count: int, campaign: str = "weekly_offers", 
         )
         batch_id = connection.execute(
             dispatch_batches.insert()
-            .values(campaign=campaign, period=period, kind="bulk", planned_at=NOW)
+            .values(campaign=campaign, period=period, kind="bulk", planned_at=NOW, finalised_at=NOW)
             .returning(dispatch_batches.c.batch_id)
         ).scalar_one()
         connection.execute(

@@ -1,4 +1,5 @@
-"""The task bodies the dispatch DAGs share (each DAG file keeps its schedule, params and wiring).
+"""The task bodies the dispatch DAGs share (each DAG file keeps its schedule, params and wiring):
+stage the period's plan, render it in mapped partitions, finalise the batches, deliver, report.
 
 Called from inside ``@task`` functions: they read the running task's context themselves.
 """
@@ -23,20 +24,62 @@ def load_content_catalogue() -> dict:
     return asdict(counts)
 
 
-def plan_period(campaigns: list[str]) -> list[dict]:
-    """Plan the campaigns of the run's period into the outbox (once per period)."""
-    from airflow.sdk import get_current_context
-
-    from vivier.dispatch.service import make_planner, plan_campaigns
-    from vivier_airflow.crm import crm_engine
+def _planner(config=None):
+    from vivier.dispatch.service import make_planner
     from vivier_airflow.preference_centre import preference_centre_settings
-    from vivier_airflow.runs import run_as_of, run_id
     from vivier_airflow.secrets import suppression_key
 
-    context = get_current_context()
     base_url, keys = preference_centre_settings()
-    planner = make_planner(base_url, keys, suppression_key())
-    plans = plan_campaigns(crm_engine(), planner, campaigns, run_as_of(context), run_id(context))
+    return make_planner(base_url, keys, suppression_key(), config)
+
+
+def stage_period(campaigns: list[str], config=None) -> list[list[list[int]]]:
+    """Decide and stage the campaigns of the run's period (once per period), in up to
+    ``render_partitions`` parts. Returns one list of [batch_id, part] per mapped render task (the
+    task's return value, mapped over); the staged batches (ids and counts) go to the XCom key
+    ``plans``, read by finalise."""
+    from airflow.sdk import get_current_context
+
+    from vivier.dispatch.service import assign_parts, stage_campaigns
+    from vivier_airflow.crm import crm_engine
+    from vivier_airflow.runs import run_as_of, run_id
+
+    context = get_current_context()
+    parts = int(context["params"].get("render_partitions") or 1)
+    staged = stage_campaigns(crm_engine(), _planner(config), campaigns, run_as_of(context), run_id(context), parts)
+    for result in staged:
+        if result["created"]:
+            state = "staged now"
+        elif result["finalised"]:
+            state = "already planned"
+        else:
+            state = "staged before, not finalised"
+        counts = f"{result['staged']} messages in {len(result['parts'])} part(s) to render, skipped {result['skipped']}"
+        print(f"{result['campaign']} {result['period']} ({state}): {counts}")
+    context["ti"].xcom_push(key="plans", value=staged)
+    return assign_parts(staged, parts)
+
+
+def render_partition(partition: list[list[int]]) -> list[dict]:
+    """Render the staged parts given to this mapped task ([batch_id, part] pairs) into the outbox."""
+    from vivier.dispatch.service import render_staged
+    from vivier_airflow.crm import crm_engine
+
+    rendered = render_staged(crm_engine(), _planner(), partition)
+    for result in rendered:
+        state = "rendered now" if result["rendered_now"] else "rendered before"
+        print(f"batch {result['batch_id']} part {result['part']} ({state}): {result['messages']} messages")
+    if not rendered:
+        print("nothing to render in this partition")
+    return rendered
+
+
+def finalise_period(staged: list[dict]) -> list[dict]:
+    """Close the staged batches (counts, template versions; deliverable from now on)."""
+    from vivier.dispatch.service import finalise_staged
+    from vivier_airflow.crm import crm_engine
+
+    plans = finalise_staged(crm_engine(), _planner(), staged)
     for result in plans:
         state = "planned now" if result["created"] else "already planned"
         counts = f"{result['planned']} messages, skipped {result['skipped']}"

@@ -1,10 +1,11 @@
--- Claim up to :limit planned messages of a batch whose retry time has come; concurrent senders
--- skip each other's rows instead of waiting for them.
+-- Claim up to :limit planned messages of a finalised batch (every part rendered) whose retry
+-- time has come; concurrent senders skip each other's rows instead of waiting for them.
 UPDATE outbox
 SET state = 'claimed', claimed_by = :token, claimed_at = :now
 WHERE message_id IN (
     SELECT message_id FROM outbox
     WHERE batch_id = :batch_id AND state = 'planned' AND (retry_at IS NULL OR retry_at <= :now)
+      AND EXISTS (SELECT 1 FROM dispatch_batches b WHERE b.batch_id = :batch_id AND b.finalised_at IS NOT NULL)
     LIMIT :limit
     FOR UPDATE SKIP LOCKED
 )

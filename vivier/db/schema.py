@@ -400,6 +400,38 @@ sa.Index(None, outbox.c.batch_id, outbox.c.state)
 sa.Index(None, outbox.c.person_id, outbox.c.planned_at)
 sa.Index(None, outbox.c.recipient_hmac)
 
+dispatch_batches.append_column(sa.Column("finalised_at", Timestamp))
+
+# A plan staged for rendering in parts (mapped tasks): the jobs of each part, signed, until the part
+# is rendered; the batch is finalised (and deliverable) once every part is. Emptied by finalise.
+dispatch_stage_parts = sa.Table(
+    "dispatch_stage_parts",
+    metadata,
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("dispatch_batches.batch_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("part", sa.Integer, primary_key=True),
+    sa.Column("jobs", sa.Integer, nullable=False),
+    sa.Column("payload", sa.LargeBinary),
+    sa.Column("signature", sa.String(64)),
+    sa.Column("messages", sa.Integer),
+    sa.Column("template_versions", sa.JSON),
+    sa.Column("rendered_at", Timestamp),
+)
+
+dispatch_stage_people = sa.Table(
+    "dispatch_stage_people",
+    metadata,
+    sa.Column("batch_id", sa.Integer, primary_key=True),
+    sa.Column("job", sa.Integer, primary_key=True),
+    sa.Column("part", sa.Integer, nullable=False),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("persons.person_id", ondelete="CASCADE"), nullable=False),
+    sa.ForeignKeyConstraint(
+        ["batch_id", "part"],
+        ["dispatch_stage_parts.batch_id", "dispatch_stage_parts.part"],
+        ondelete="CASCADE",
+    ),
+    sa.Index(None, "person_id"),
+)
+
 outbox_consents = sa.Table(
     "outbox_consents",
     metadata,

@@ -30,6 +30,7 @@ from vivier.db.schema import dispatch_batches, outbox
 from vivier.db.sqlfiles import run_sql, statements
 from vivier.dispatch.config import DeliverySettings
 from vivier.dispatch.messages import InvalidMessage, MessageBuilder, OutgoingMessage
+from vivier.dispatch.staging import finalised_batch_ids
 from vivier.dispatch.transports import FAILED, RETRY, SENT, UNKNOWN, Envelope, SendResult, Throttle, Transport
 
 
@@ -364,8 +365,11 @@ def deliver(
     settings: DeliverySettings,
     **options: Any,
 ) -> DeliveryReport:
-    """Deliver several batches over the same transport (one SMTP connection for the whole run)."""
+    """Deliver several batches over the same transport (one SMTP connection for the whole run); a
+    batch not finalised yet (parts still being rendered) is left alone."""
     report = DeliveryReport()
+    with engine.connect() as connection:
+        batch_ids = finalised_batch_ids(connection, list(batch_ids))
     try:
         for batch_id in batch_ids:
             deliver_batch(engine, batch_id, transport, builder, settings, report=report, **options)
@@ -380,7 +384,7 @@ def write_eml_files(engine: sa.Engine, batch_ids: Iterable[int], transport: Tran
     written = 0
     now = utc_now()
     with engine.connect() as connection:
-        for batch_id in batch_ids:
+        for batch_id in finalised_batch_ids(connection, list(batch_ids)):
             rows = connection.execute(
                 sa.select(*OUTBOX_FIELDS)
                 .where(outbox.c.batch_id == batch_id, outbox.c.state == "planned")

@@ -189,8 +189,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def finish_batch(connection: sa.Connection, result: PlanResult) -> None:
-    """Record the batch's counts, skip reasons and template versions."""
+def finish_batch(connection: sa.Connection, result: PlanResult, finalised_at: Any = None) -> None:
+    """Record the batch's counts, skip reasons and template versions (and, with ``finalised_at``,
+    that it is complete: only a finalised batch is delivered)."""
     counts = dict(
         connection.execute(
             sa.select(outbox.c.state, sa.func.count())
@@ -207,5 +208,6 @@ def finish_batch(connection: sa.Connection, result: PlanResult) -> None:
             skipped=counts.get("skipped", 0),
             skip_reasons=dict(result.skipped),
             template_versions=dict(result.template_versions),
+            **({"finalised_at": finalised_at} if finalised_at is not None else {}),
         )
     )

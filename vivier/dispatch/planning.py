@@ -6,6 +6,12 @@ of this campaign and period yet), suppressed addresses are dropped, the frequenc
 surplus into ``skipped`` rows, and the rest is rendered in the person's language (or the fallback)
 and written in bulk with a deterministic Message-ID.
 
+The DAGs plan in parts instead, so that several workers can share the rendering (see
+``vivier.dispatch.staging``): :meth:`Planner.stage` decides and stages the jobs (batch row, audience,
+cap, skipped rows, in one transaction), :meth:`Planner.render_part` renders and writes one slice (one
+transaction each, never twice), :meth:`Planner.finalise` records the batch and makes it deliverable.
+Any split writes the same rows as :meth:`Planner.plan`.
+
 - ``rejection_feedback`` (transactional): one email per rejected application, the personal version
   from the configured stage rank, the short one before; never to a suppressed address.
 - ``consent_renewal`` (transactional): the retention notices that are due.
@@ -54,6 +60,20 @@ from vivier.dispatch.rendering import (
     worker_count,
 )
 from vivier.dispatch.selection import choose_content, top_offers
+from vivier.dispatch.staging import (
+    StagedBatch,
+    StagingProblem,
+    batch_state,
+    drop_staging,
+    lock_batch,
+    lock_part,
+    mark_rendered,
+    now_utc,
+    read_jobs,
+    rendered_parts,
+    skip_counts,
+    write_parts,
+)
 from vivier.dispatch.templating import TemplateCatalogue
 from vivier.ingest.people import email_hmacs
 
@@ -158,7 +178,92 @@ class Planner:
                 self._pool.close(wait=True)
             finally:
                 self._pool = None
-            finish_batch(connection, result)
+            finish_batch(connection, result, finalised_at=now_utc())
+        return result
+
+    # ------------------------------------------------------------------ in parts (mapped tasks)
+    def stage(
+        self, engine: sa.Engine, campaign: str, as_of: Any, run_id: str | None = None, parts: int = 1
+    ) -> StagedBatch:
+        """Decide ``campaign``'s messages for the period ``as_of`` falls in (audience, suppression,
+        frequency cap, offers or content per person) and stage them in up to ``parts`` slices of the
+        audience, rendered later by :meth:`render_part` and closed by :meth:`finalise`.
+
+        One transaction: the batch row, the capped people's ``skipped`` rows and the staged parts.
+        A period staged before is not staged again: its parts still to render are returned."""
+        spec = self.config.campaign(campaign)
+        as_of = as_utc(as_of)
+        period = period_key(spec.cadence or "daily", as_of)
+        with engine.begin() as connection:
+            batch_id = start_batch(connection, campaign, period, spec.kind, as_of, run_id)
+            if batch_id is None:
+                batch_id = existing_batch(connection, campaign, period)
+                finalised, pending = batch_state(connection, batch_id)
+                return StagedBatch(campaign, period, batch_id, finalised=finalised, parts=pending)
+            result = PlanResult(campaign, period, batch_id, created=True)
+            with _collector_paused():
+                jobs, capped = self._jobs_for(spec)(connection, spec, result, as_of)
+            templates = self._check_jobs(jobs)
+            self._write_skipped(connection, spec, result, capped, as_of)
+            numbers = write_parts(connection, self.suppression_key, batch_id, jobs, templates, parts)
+        return StagedBatch(
+            campaign, period, batch_id, created=True, staged=len(jobs), parts=numbers, skipped=dict(result.skipped)
+        )
+
+    def render_part(self, engine: sa.Engine, batch_id: int, part: int) -> dict[str, Any]:
+        """Render one staged part and write its messages, in one transaction; a part rendered
+        already (a retried or re-run task) writes nothing. Counts only in the result."""
+        settings = self.config.planning
+        with engine.begin() as connection:
+            locked = lock_part(connection, batch_id, part)
+            if locked is None or locked[0].rendered:
+                messages = locked[0].messages if locked is not None else 0
+                return {"batch_id": batch_id, "part": part, "rendered_now": False, "messages": messages}
+            staged, row = locked
+            # the rendering processes start (and compile the campaign's templates) while the part is read
+            processes = worker_count(int(row.jobs), settings.workers, settings.parallel_from)
+            pool = RenderPool(self.render_settings, processes)
+            versions: dict[str, str] = {}
+            written = 0
+            try:
+                pool.start(sorted(set(self.config.campaign(staged.campaign).templates.values())))
+                read_jobs(connection, self.suppression_key, staged, row)
+                values = RowValues(staged.planned_at, batch_id, staged.is_bulk)
+                for chunk in render_in_chunks(
+                    self.render_settings,
+                    staged.jobs,
+                    values,
+                    processes=processes,
+                    chunk_size=settings.chunk_size,
+                    renderer=self.renderer,
+                    pool=pool,
+                ):
+                    versions.update(chunk.versions)
+                    written += write_rendered(connection, chunk.messages, chunk.consents, chunk.items)
+            except BaseException:
+                pool.close()
+                raise
+            else:
+                pool.close(wait=True)
+            mark_rendered(connection, batch_id, part, written, versions)
+        return {"batch_id": batch_id, "part": part, "rendered_now": True, "messages": written}
+
+    def finalise(self, engine: sa.Engine, batch_id: int) -> PlanResult:
+        """Close a batch whose parts are all rendered: its counts, skip reasons and template versions,
+        and the time it became deliverable, in one transaction; the staging is dropped. A batch
+        finalised already is left as it is (``created`` False, like a period planned before)."""
+        with engine.begin() as connection:
+            batch = lock_batch(connection, batch_id)
+            if batch is None:
+                raise StagingProblem(f"no dispatch batch {batch_id}")
+            result = PlanResult(batch.campaign, batch.period, batch_id, created=False)
+            if batch.finalised_at is not None:
+                return result
+            result.created = True
+            result.planned, result.template_versions = rendered_parts(connection, batch_id)
+            result.skipped = skip_counts(connection, batch_id)
+            finish_batch(connection, result, finalised_at=now_utc())
+            drop_staging(connection, batch_id)
         return result
 
     def _expect(self, messages: int, template: str) -> None:
@@ -558,11 +663,9 @@ class Planner:
         capped: set[int],
         as_of: pd.Timestamp,
     ) -> None:
-        for template in sorted({job["template"] for job in jobs}):
-            self.check_templates(template, {job["language"] for job in jobs if job["template"] == template})
+        self._check_jobs(jobs)
         settings = self.config.planning
         processes = worker_count(len(jobs), settings.workers, settings.parallel_from)
-        extra = {"planned_at": as_of, "batch_id": result.batch_id, "is_bulk": spec.is_bulk}
         values = RowValues(db_timestamp(connection, as_of), result.batch_id, spec.is_bulk)
         for chunk in render_in_chunks(
             self.render_settings,
@@ -576,6 +679,20 @@ class Planner:
             result.template_versions.update(chunk.versions)
             write_rendered(connection, chunk.messages, chunk.consents, chunk.items)
             result.planned += len(chunk.messages)
+        self._write_skipped(connection, spec, result, capped, as_of)
+
+    def _check_jobs(self, jobs: list[Job]) -> list[str]:
+        """Render each (template, language) the jobs need for a synthetic persona first; returns the templates."""
+        templates = sorted({job["template"] for job in jobs})
+        for template in templates:
+            self.check_templates(template, {job["language"] for job in jobs if job["template"] == template})
+        return templates
+
+    def _write_skipped(
+        self, connection: sa.Connection, spec: Campaign, result: PlanResult, capped: set[int], as_of: pd.Timestamp
+    ) -> None:
+        """The people at the frequency cap, as ``skipped`` rows of the batch."""
+        extra = {"planned_at": as_of, "batch_id": result.batch_id, "is_bulk": spec.is_bulk}
         if capped:
             skipped = [
                 {

@@ -39,6 +39,39 @@ def plan_campaigns(
     return [planner.plan(engine, campaign, as_of, run_id).as_dict() for campaign in campaigns]
 
 
+def stage_campaigns(
+    engine: sa.Engine,
+    planner: Planner,
+    campaigns: Iterable[str],
+    as_of: Any,
+    run_id: str | None = None,
+    parts: int = 1,
+) -> list[dict[str, Any]]:
+    """Stage each campaign for the period of ``as_of`` in up to ``parts`` parts (in order: earlier
+    ones count first for the frequency cap, staged or rendered)."""
+    return [planner.stage(engine, campaign, as_of, run_id, parts).as_dict() for campaign in campaigns]
+
+
+def assign_parts(staged: Sequence[dict[str, Any]], tasks: int) -> list[list[list[int]]]:
+    """The staged parts still to render, as ``tasks`` lists of [batch_id, part] (round robin, so
+    that each task gets a share of every batch); a list may be empty."""
+    pairs = [[int(s["batch_id"]), int(part)] for s in staged if not s["finalised"] for part in s["parts"]]
+    tasks = max(1, int(tasks))
+    return [pairs[number::tasks] for number in range(tasks)]
+
+
+def render_staged(engine: sa.Engine, planner: Planner, parts: Iterable[Sequence[int]]) -> list[dict[str, Any]]:
+    """Render the given [batch_id, part] pairs (each in its own transaction; a part rendered before
+    writes nothing)."""
+    return [planner.render_part(engine, int(batch_id), int(part)) for batch_id, part in parts]
+
+
+def finalise_staged(engine: sa.Engine, planner: Planner, staged: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Close each staged batch (counts, versions, deliverable); one planned before stays as it was.
+    The same shape as :func:`plan_campaigns`'s results."""
+    return [planner.finalise(engine, int(s["batch_id"])).as_dict() for s in staged]
+
+
 def send_batches(
     engine: sa.Engine,
     batch_ids: Sequence[int],
