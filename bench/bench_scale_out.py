@@ -11,8 +11,10 @@ rest, and the cluster's peak memory (resident set of every process it started, s
     python bench/bench_scale_out.py --phase matching [--persons 1000000] [--offers 1000]
 
 ``--phase matching`` fills the CRM database with synthetic people (skills, consent for job offers)
-and open offers, then runs match_job_offers with as many partitions as worker slots (one mapped
-``match_partition`` task each) and prints the same figures.
+and open offers, then runs match_job_offers with the pool split into as many slices as worker slots
+(one mapped ``match_partition`` task each, then ``merge_matches``) and prints the same figures, the
+plan and merge times, and whether every run wrote the same ``matches`` rows. The cluster imports
+this checkout's ``vivier`` package (its root goes first on the workers' PYTHONPATH).
 
     python bench/bench_scale_out.py --phase dispatch [--people 100000]
 
@@ -225,8 +227,31 @@ def fill_matching_crm(url: str, persons: int, offers: int) -> None:
     engine.dispose()
 
 
+def matches_digest(url: str) -> str:
+    """A digest of every row of ``matches`` but its run key (equal digests: identical rows)."""
+    import hashlib
+
+    import pandas as pd
+
+    from vivier.db import make_engine
+
+    engine = make_engine(url)
+    columns = "job_offer_id, person_id, score, rank, matched_skills, missing_skills, reason, computed_at"
+    with engine.connect() as connection:
+        rows = pd.read_sql(f"SELECT {columns} FROM matches ORDER BY job_offer_id, rank", connection)
+    engine.dispose()
+    return f"{len(rows)} rows, sha256 {hashlib.sha256(rows.to_csv(index=False).encode()).hexdigest()[:12]}"
+
+
 def run_matching_once(persons: int, offers: int, workers: int, partitions: int, workdir: Path) -> dict:
-    with AirflowCluster(workdir, postgres_admin_url=PG_ADMIN_URL, workers=workers, concurrency=1) as cluster:
+    pythonpath = os.pathsep.join(filter(None, [str(REPO_ROOT), str(REPO_ROOT / "dags"), os.environ.get("PYTHONPATH")]))
+    with AirflowCluster(
+        workdir,
+        postgres_admin_url=PG_ADMIN_URL,
+        workers=workers,
+        concurrency=1,
+        extra_env={"PYTHONPATH": pythonpath},
+    ) as cluster:
         cluster.run_dag(ChainStep("crm_migrate"))
         fill_matching_crm(cluster.crm_url, persons, offers)
         sampler = MemorySampler(cluster)
@@ -238,7 +263,9 @@ def run_matching_once(persons: int, offers: int, workers: int, partitions: int, 
         peak = sampler.stop()
         path = f"/dags/match_job_offers/dagRuns/{run['dag_run_id']}/taskInstances"
         tasks = cluster.api("GET", path)["task_instances"]
+        digest = matches_digest(cluster.crm_url)
     mapped = [t for t in tasks if t["task_id"] == "match_partition"]
+    duration = {t["task_id"]: t["duration"] or 0 for t in tasks if t["task_id"] != "match_partition"}
     mapped_span = (
         max(parse_time(t["end_date"]) for t in mapped) - min(parse_time(t["start_date"]) for t in mapped)
     ).total_seconds()
@@ -248,32 +275,45 @@ def run_matching_once(persons: int, offers: int, workers: int, partitions: int, 
         "run_s": elapsed,
         "mapped_s": mapped_span,
         "task_s": sum(t["duration"] or 0 for t in mapped),
+        "plan_s": duration.get("plan_partitions", 0.0),
+        "merge_s": duration.get("merge_matches", 0.0),
+        "shortlists_s": duration.get("write_shortlists", 0.0),
         "peak_mb": peak / 2**20,
+        "matches": digest,
+        "load": os.getloadavg(),
     }
 
 
 def main_matching(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="vivier-bench-scale-out-") as tmp:
         root = Path(tmp)
-        print(f"matching: {args.persons:,} people x {args.offers:,} open offers")
-        results = [
-            min(
-                (
-                    run_matching_once(args.persons, args.offers, n, n, root / f"cluster-{n}-{i}")
-                    for i in range(args.repeat)
-                ),
-                key=lambda r: r["run_s"],
-            )
-            for n in args.workers
-        ]
+        print(f"matching: {args.persons:,} people x {args.offers:,} open offers; {load_average()}")
+        runs = {n: [] for n in args.workers}
+        for i in range(args.repeat):  # worker counts alternate, so a busy spell does not favour one
+            for n in args.workers:
+                run = run_matching_once(args.persons, args.offers, n, n, root / f"cluster-{n}-{i}")
+                runs[n].append(run)
+                print(
+                    f"  run {i + 1}: {n} worker(s), {run['partitions']} partition(s): {run['run_s']:.1f} s "
+                    f"(plan {run['plan_s']:.1f} s, mapped phase {run['mapped_s']:.1f} s, "
+                    f"merge {run['merge_s']:.1f} s, shortlists {run['shortlists_s']:.1f} s); {run['matches']}; "
+                    f"{load_average(run['load'])}",
+                    flush=True,
+                )
+        results = [min(runs[n], key=lambda r: r["run_s"]) for n in args.workers]
     base = results[0]
     for r in results:
+        spread = [x["run_s"] for x in runs[r["workers"]]]
         print(
-            f"{r['workers']} worker(s), {r['partitions']} partition(s): match_job_offers {r['run_s']:.1f} s, "
-            f"mapped phase {r['mapped_s']:.1f} s (task time {r['task_s']:.1f} s), "
-            f"speed-up x{base['run_s'] / r['run_s']:.2f} (mapped x{base['mapped_s'] / r['mapped_s']:.2f}), "
+            f"{r['workers']} worker(s), {r['partitions']} partition(s): match_job_offers {r['run_s']:.1f} s "
+            f"(runs {min(spread):.1f}-{max(spread):.1f} s), plan {r['plan_s']:.1f} s, "
+            f"mapped phase {r['mapped_s']:.1f} s (task time {r['task_s']:.1f} s), merge {r['merge_s']:.1f} s, "
+            f"shortlists {r['shortlists_s']:.1f} s, speed-up x{base['run_s'] / r['run_s']:.2f} "
+            f"(mapped x{base['mapped_s'] / r['mapped_s']:.2f}), "
             f"peak {r['peak_mb']:.0f} MB"
         )
+    same = {r["matches"] for n in args.workers for r in runs[n]}
+    print(f"matches: {'identical in every run' if len(same) == 1 else 'DIFFERENT: ' + ', '.join(sorted(same))}")
     return 0
 
 
@@ -404,6 +444,10 @@ def main_dispatch(args: argparse.Namespace) -> int:
             f"speed-up x{base['run_s'] / r['run_s']:.2f} (render x{base['mapped_s'] / r['mapped_s']:.2f})"
         )
     return 0
+
+
+def load_average(values: tuple[float, ...] | None = None) -> str:
+    return "load average " + " ".join(f"{v:.2f}" for v in (values or os.getloadavg()))
 
 
 def main() -> int:

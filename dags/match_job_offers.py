@@ -5,23 +5,28 @@ Runs when `crm://job_offers` (new or changed offers) or `crm://pools` (pools ref
 and every night at 04:00 Europe/Paris. Only people whose consent for job offers is current at the
 run's logical date are matched.
 
-1. **plan_partitions**: the selected offers, split into up to `partitions` groups (at least 50
-   offers each; default 1) so that several workers can share a large run.
-2. **match_partition** (one mapped task per group): for each offer, the best people (top N,
-   `include/matching/config.yaml`): explainable skill coverage (required > nice-to-have, rare
-   skills > common ones, related skills of the same taxonomy branch count partly), then stage
-   reached (silver medalists first), rejection side, recency of last contact, language and
-   location. The group's rows in `matches` are replaced in one transaction with the score, rank,
-   matched and missing skills and a one-line reason in the person's language. Scores do not depend
-   on the grouping: any split writes the same rows.
-3. **summarise**: the run's counts; emits `crm://matches`.
+1. **plan_partitions**: the selected offers' ids and, with `partitions` above 1, the consented pool
+   cut into up to that many contiguous person_id ranges of equal head counts (at least 1,000 people
+   each), and how many people of the whole pool hold each skill (skill rarity), counted in SQL.
+2. **match_partition** (one mapped task per slice of the pool): loads only its slice's people and,
+   for each selected open offer, finds the best of them (top N, `include/matching/config.yaml`):
+   explainable skill coverage (required > nice-to-have, rare skills > common ones, with the whole
+   pool's rarity; related skills of the same taxonomy branch count partly), then stage reached
+   (silver medalists first), rejection side, recency of last contact, language and location, with
+   the matched and missing skills and a one-line reason in the person's language. The candidates
+   are staged under `data/staging/` for this run (only paths and counts go through XCom).
+3. **merge_matches**: each offer's best N over every slice (higher score, then lower person_id, as
+   one run ranks them), ranked; the selected offers' rows in `matches` are replaced in one
+   transaction and the staged files removed. Any split writes the same rows as one slice. Emits
+   `crm://matches` with the run's counts.
 4. **write_shortlists**: per matched offer, `data/shortlists/offer-<id>.csv` (safe against formula
    injection) and `.html` for the recruiter.
 
 By hand: one opening or a backfill, from the trigger form or the command line:
 `airflow dags test match_job_offers -c '{"job_ids": [12, "greenhouse:4050003"]}'`,
 `airflow dags test match_job_offers -c '{"since": "2026-11-01"}'`; add `"pool": "silver_medalists"`
-to match only the current members of one talent pool. Everything is keyed to the
+to match only the current members of one talent pool, `"partitions": 2` to share a large pool
+between two worker slots. Everything is keyed to the
 run's logical date, so re-running a run writes identical rows. Only ids and counts reach the logs.
 """
 
@@ -82,8 +87,9 @@ DEFAULT_ARGS = {"owner": "vivier", "retries": 2, "retry_delay": pendulum.duratio
             maximum=64,
             title="Parallel partitions",
             description=(
-                "Match the offers in up to this many groups in parallel (each of at least 50 offers). Every "
-                "group loads the whole pool, so more than 1 pays only with idle workers and many offers."
+                "Split the pool into up to this many slices of people (at least 1,000 each), matched in "
+                "parallel: each slice loads only its people, so a large pool finishes sooner with several "
+                "workers. Any split writes the same matches."
             ),
         ),
         "since": Param(
@@ -97,54 +103,83 @@ DEFAULT_ARGS = {"owner": "vivier", "retries": 2, "retry_delay": pendulum.duratio
 )
 def match_job_offers():
     @task
-    def plan_partitions() -> list[list[int]]:
-        """The selected offers' ids, in groups matched in parallel (ids only through XCom)."""
-        from vivier.matching.partitions import partition_offers
+    def plan_partitions() -> list[dict]:
+        """The slices of the pool (mapped over); the selected offers' ids and the pool's skill counts
+        go to XCom under their own keys (no personal data)."""
+        import pandas as pd
+
+        from vivier.matching.partitions import plan_match
         from vivier.matching.store import OfferRequest, select_offers
         from vivier_airflow.crm import crm_engine
+        from vivier_airflow.runs import run_as_of
 
-        params = get_current_context()["params"]
+        context = get_current_context()
+        params = context["params"]
         request = OfferRequest.from_params(params.get("job_ids"), params.get("since"))
         with crm_engine().connect() as connection:
             selected = select_offers(connection, request)
-        partitions = partition_offers(selected, max_partitions=int(params["partitions"]))
-        print(f"{len(selected)} offer(s) selected, in {len(partitions)} partition(s)")
-        return partitions
+            plan = plan_match(
+                connection,
+                selected,
+                as_of=pd.Timestamp(run_as_of(context)),
+                partitions=int(params["partitions"]),
+                pool=params.get("pool") or None,
+            )
+        people = [s["people"] for s in plan.slices]
+        print(f"{len(selected)} offer(s) selected; pool in {len(plan.slices)} slice(s) of {people} people")
+        context["ti"].xcom_push(key="job_offer_ids", value=plan.job_offer_ids)
+        context["ti"].xcom_push(key="rarity", value=plan.rarity)
+        return plan.slices
 
     @task
-    def match_partition(job_offer_ids: list[int]) -> dict:
-        """Top N people per offer of one partition, written to `matches` in one transaction."""
+    def match_partition(person_slice: dict, job_offer_ids: list[int], rarity: dict) -> dict:
+        """Every selected offer's top N among one slice of the pool, staged for merge_matches."""
         import pandas as pd
 
-        from vivier.matching.partitions import match_partition as match
+        from vivier.matching.engine import SkillRarity
+        from vivier.matching.partitions import PoolSlice, match_slice
+        from vivier.paths import data_dir
+        from vivier_airflow.crm import crm_engine
+        from vivier_airflow.runs import run_as_of, run_folder, run_id
+
+        context = get_current_context()
+        staged = match_slice(
+            crm_engine(),
+            job_offer_ids,
+            PoolSlice.from_dict(person_slice),
+            as_of=pd.Timestamp(run_as_of(context)),
+            run_key=run_id(context),
+            staging=run_folder(data_dir() / "staging", context),
+            rarity=SkillRarity.from_dict(rarity) if rarity else None,
+            pool=context["params"].get("pool") or None,
+        )
+        print(
+            f"slice {staged['slice']}: {staged['pool']} people with consent, {len(staged['open_offer_ids'])} open "
+            f"offer(s), {staged['candidates']} candidate(s)"
+        )
+        return staged
+
+    @task(outlets=[MATCHES])
+    def merge_matches(staged: list[dict], job_offer_ids: list[int]) -> dict:
+        """Each offer's top N over every slice, written to `matches` in one transaction; emits crm://matches."""
+        import pandas as pd
+
+        from vivier.matching.partitions import merge_slices
         from vivier_airflow.crm import crm_engine
         from vivier_airflow.runs import run_as_of, run_id
 
         context = get_current_context()
-        summary = match(
+        summary = merge_slices(
             crm_engine(),
             job_offer_ids,
+            list(staged),
             as_of=pd.Timestamp(run_as_of(context)),
             run_key=run_id(context),
-            pool=context["params"].get("pool") or None,
-        )
-        print(
-            f"pool {summary.pool} people with consent; {summary.offers_selected} offer(s), {summary.offers_open} "
-            f"open, {summary.offers_matched} matched; {summary.matches} match(es) (config {summary.config})"
-        )
-        return summary.to_dict()
-
-    @task(outlets=[MATCHES])
-    def summarise(summaries: list[dict]) -> dict:
-        """The run's counts over every partition; emits crm://matches with them."""
-        from vivier.matching.partitions import combine_summaries
-
-        result = combine_summaries(list(summaries))
-        print({k: v for k, v in result.items() if k != "job_offer_ids"})
-        get_current_context()["outlet_events"][MATCHES].extra = {
-            k: v for k, v in result.items() if k != "job_offer_ids"
-        }
-        return result
+        ).to_dict()
+        counts = {k: v for k, v in summary.items() if k != "job_offer_ids"}
+        print(counts)
+        context["outlet_events"][MATCHES].extra = counts
+        return summary
 
     @task
     def write_shortlists(summary: dict) -> int:
@@ -157,7 +192,11 @@ def match_job_offers():
         print(f"{len(paths) // 2} shortlist(s) in {data_dir() / 'shortlists'}")
         return len(paths) // 2
 
-    write_shortlists(summarise(match_partition.expand(job_offer_ids=plan_partitions())))
+    plan = plan_partitions()
+    staged = match_partition.partial(job_offer_ids=plan["job_offer_ids"], rarity=plan["rarity"]).expand(
+        person_slice=plan
+    )
+    write_shortlists(merge_matches(staged, plan["job_offer_ids"]))
 
 
 match_job_offers()

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+import pendulum
 import pytest
 import sqlalchemy as sa
 
 from tests.conftest import DAGS_DIR
+from tests.test_matching_partitions import all_matches
 from tests.test_matching_run import add_offer, add_person
 from vivier.db import make_engine, upgrade
 from vivier.db.schema import matches
+from vivier.matching.run import match_offers
 
 
 def match_events() -> list[dict]:
@@ -72,4 +76,45 @@ def test_match_job_offers_matches_everything_then_only_the_requested_offer(
     assert manual.state == "success"
     assert rows_per_offer(engine) == {design: 1}, "only the requested offer was re-matched"
     assert match_events()[-1]["offers_selected"] == 1
+    engine.dispose()
+
+
+@pytest.mark.airflow
+def test_match_job_offers_in_two_partitions_writes_the_rows_of_one(
+    airflow_db, crm_connection_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    import vivier.matching.partitions
+
+    monkeypatch.setenv("VIVIER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(vivier.matching.partitions, "MIN_PEOPLE_PER_PARTITION", 2)
+    engine = make_engine(crm_connection_env)
+    upgrade(engine)
+    with engine.begin() as connection:
+        for i in range(12):
+            add_person(connection, f"Data Person {i}", ["python", "sql", "statistics", "figma"][: 1 + i % 4])
+        add_person(connection, "No Consent", ["python", "sql"], consent=None)
+        offers = [
+            add_offer(connection, "100", {"python": "required", "sql": "required", "statistics": "nice"}),
+            add_offer(connection, "200", {"figma": "required", "python": "nice"}),
+            add_offer(connection, "300", {"statistics": "required"}),
+        ]
+
+    logical_date = pendulum.datetime(2026, 11, 2, 1, tz="UTC")
+    match_offers(engine, as_of=pd.Timestamp(logical_date), run_key="one run")
+    expected = all_matches(engine)
+    assert set(expected["job_offer_id"]) == set(offers)
+    with engine.begin() as connection:
+        connection.execute(matches.delete())
+
+    dag = DagBag(dag_folder=str(DAGS_DIR / "match_job_offers.py")).get_dag("match_job_offers")
+    split = dag.test(logical_date=logical_date, run_conf={"partitions": 2})
+    assert split.state == "success"
+    mapped = [ti for ti in split.get_task_instances() if ti.task_id == "match_partition"]
+    assert len(mapped) == 2 and all(ti.state == "success" for ti in mapped)
+    pd.testing.assert_frame_equal(all_matches(engine), expected)
+    extra = match_events()[-1]
+    assert extra["pool"] == 12 and extra["offers_matched"] == 3 and extra["matches"] == len(expected)
+    assert not list((tmp_path / "data" / "staging").rglob("*.parquet")), "staged candidates removed"
     engine.dispose()

@@ -113,6 +113,7 @@ class MatchInputs:
     offer_country: np.ndarray
     offer_city: np.ndarray
     language_skill: dict[int, int]  # language code -> skill column of "speaks that language"
+    idf: np.ndarray | None = None  # rarity of every skill column; None: measured over these persons
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -150,12 +151,15 @@ def prepare(
     config: MatchingConfig,
     as_of: pd.Timestamp,
     max_stage_rank: int,
+    rarity: SkillRarity | None = None,
 ) -> MatchInputs:
     """Arrays for :func:`top_matches` from frames.
 
     ``persons``: the columns of ``features.PERSON_FEATURE_COLUMNS``; ``person_skills``: person_id, skill_id;
     ``offers``: job_offer_id, language, country, city; ``offer_skills``: job_offer_id, skill_id, importance
-    (``required`` or ``nice``; a skill listed both ways counts as required).
+    (``required`` or ``nice``; a skill listed both ways counts as required). ``rarity``: how many people
+    of the whole pool hold each skill, when ``persons`` is only a slice of it (the skills' IDF is then
+    the whole pool's, so a slice scores every person exactly as a run over the whole pool does).
     """
     persons = persons.sort_values("person_id", kind="stable").reset_index(drop=True)
     offers = offers.sort_values("job_offer_id", kind="stable").reset_index(drop=True)
@@ -203,7 +207,12 @@ def prepare(
         offer_country=countries[1],
         offer_city=cities[1],
         language_skill=language_skill,
+        idf=skill_idf(has_skill) if rarity is None else rarity.idf(space),
     )
+
+
+def _idf(n_persons: int, holders: np.ndarray) -> np.ndarray:
+    return np.log((1.0 + n_persons) / (1.0 + holders.astype(np.float64))) + 1.0
 
 
 def skill_idf(has_skill: sp.csr_matrix, enabled: bool = True) -> np.ndarray:
@@ -211,14 +220,37 @@ def skill_idf(has_skill: sp.csr_matrix, enabled: bool = True) -> np.ndarray:
     n_persons, n_skills = has_skill.shape
     if not enabled:
         return np.ones(n_skills, dtype=np.float64)
-    df = np.bincount(has_skill.indices, minlength=n_skills).astype(np.float64)
-    return np.log((1.0 + n_persons) / (1.0 + df)) + 1.0
+    return _idf(n_persons, np.bincount(has_skill.indices, minlength=n_skills))
+
+
+@dataclass(frozen=True)
+class SkillRarity:
+    """The whole pool's skill counts (people, and holders of each skill id), measured once for a run
+    that matches the pool slice by slice; :meth:`idf` gives exactly what :func:`skill_idf` gives over
+    the whole pool."""
+
+    persons: int
+    holders: dict[str, int]
+
+    def idf(self, space: SkillSpace) -> np.ndarray:
+        holders = np.array([self.holders.get(s, 0) for s in space.ids], dtype=np.int64)
+        return _idf(self.persons, holders)
+
+    def to_dict(self) -> dict:
+        return {"persons": int(self.persons), "holders": {str(k): int(v) for k, v in self.holders.items()}}
+
+    @classmethod
+    def from_dict(cls, value: dict) -> SkillRarity:
+        return cls(int(value["persons"]), {str(k): int(v) for k, v in value["holders"].items()})
 
 
 def offer_weights(inputs: MatchInputs, config: MatchingConfig) -> sp.csr_matrix:
     """w(s) per offer skill: importance x IDF, normalised to sum 1 over each offer's skills."""
     s = config.skills
-    idf = skill_idf(inputs.has_skill, s.idf)
+    if not s.idf:
+        idf = np.ones(len(inputs.space.ids), dtype=np.float64)
+    else:
+        idf = skill_idf(inputs.has_skill) if inputs.idf is None else inputs.idf
     weights = (inputs.required * s.required_weight + inputs.nice * s.nice_weight).tocsr()
     weights = weights.multiply(idf[np.newaxis, :]).tocsr()
     totals = np.asarray(weights.sum(axis=1)).ravel()

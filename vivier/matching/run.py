@@ -14,7 +14,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from vivier.matching.config import MatchingConfig
-from vivier.matching.engine import SkillSpace, prepare, skill_idf, top_matches
+from vivier.matching.engine import SkillRarity, SkillSpace, prepare, top_matches
 from vivier.matching.explain import explain
 from vivier.matching.store import OfferRequest, load_offers, load_pool, replace_matches, select_offers
 
@@ -56,6 +56,18 @@ def skill_label(skill_id: str, language: str) -> str:
     return taxonomy.label(skill_id, language) if skill_id in taxonomy else skill_id
 
 
+def utc(moment) -> pd.Timestamp:
+    """``moment`` as a UTC timestamp (naive ones are taken as UTC)."""
+    moment = pd.Timestamp(moment)
+    return moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
+
+
+def open_offers(offers: pd.DataFrame, offer_skills: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The open offers among ``offers`` and their skills (the others are only cleared)."""
+    opened = offers[offers["status"] == "open"]
+    return opened, offer_skills[offer_skills["job_offer_id"].isin(opened["job_offer_id"])]
+
+
 def compute_matches(
     persons: pd.DataFrame,
     person_skills: pd.DataFrame,
@@ -65,8 +77,11 @@ def compute_matches(
     config: MatchingConfig,
     as_of: pd.Timestamp,
     run_key: str,
+    rarity: SkillRarity | None = None,
 ) -> pd.DataFrame:
-    """The top N of every offer in ``offers`` with their explanations (the rows of ``matches``)."""
+    """The top N of every offer in ``offers`` with their explanations (the rows of ``matches``).
+
+    ``persons`` may be a slice of the pool: ``rarity`` then gives the whole pool's skill counts."""
     space = SkillSpace.from_taxonomy(_taxonomy(), unrelated=config.skills.unrelated_branches)
     inputs = prepare(
         persons,
@@ -77,9 +92,10 @@ def compute_matches(
         config=config,
         as_of=as_of,
         max_stage_rank=max_stage_rank(),
+        rarity=rarity,
     )
     top = top_matches(inputs, config)
-    idf = dict(zip(inputs.space.ids, skill_idf(inputs.has_skill, True), strict=True))
+    idf = dict(zip(inputs.space.ids, inputs.idf, strict=True))
     explained = explain(
         top,
         persons,
@@ -107,17 +123,13 @@ def match_offers(
     With ``pool``, only the members of that talent pool (as of ``as_of``) are matched."""
     config = config or MatchingConfig.load()
     request = request or OfferRequest()
-    as_of = pd.Timestamp(as_of)
-    as_of = as_of.tz_localize("UTC") if as_of.tzinfo is None else as_of.tz_convert("UTC")
+    as_of = utc(as_of)
     with engine.connect() as connection:
         selected = select_offers(connection, request)
         offers, offer_skills = load_offers(connection, selected)
         persons, person_skills = load_pool(connection, as_of, pool)
-    open_offers = offers[offers["status"] == "open"]
-    open_skills = offer_skills[offer_skills["job_offer_id"].isin(open_offers["job_offer_id"])]
-    rows = compute_matches(
-        persons, person_skills, open_offers, open_skills, config=config, as_of=as_of, run_key=run_key
-    )
+    opened, open_skills = open_offers(offers, offer_skills)
+    rows = compute_matches(persons, person_skills, opened, open_skills, config=config, as_of=as_of, run_key=run_key)
     with engine.begin() as connection:
         written = replace_matches(connection, selected, rows, as_of=as_of)
     return MatchRunSummary(
@@ -125,8 +137,8 @@ def match_offers(
         config=config.digest,
         pool=len(persons),
         offers_selected=len(selected),
-        offers_open=len(open_offers),
+        offers_open=len(opened),
         offers_matched=int(rows["job_offer_id"].nunique()),
         matches=written,
-        job_offer_ids=[int(i) for i in open_offers["job_offer_id"]],
+        job_offer_ids=[int(i) for i in opened["job_offer_id"]],
     )

@@ -113,21 +113,59 @@ class UnknownPoolError(ValueError):
     """A run was asked to match the members of a pool that does not exist."""
 
 
+FIRST_PERSON_ID = -(2**63)  # the whole person_id range: a pool that is not split
+LAST_PERSON_ID = 2**63 - 1
+
+
+def check_pool(connection: sa.Connection, pool: str | None) -> None:
+    """Raise :class:`UnknownPoolError` unless ``pool`` is None or the name of a pool."""
+    if pool is None:
+        return
+    known = list(connection.execute(sa.text("SELECT name FROM pools ORDER BY name")).scalars())
+    if pool not in known:
+        raise UnknownPoolError(f"no pool named {pool!r}; the pools are: {', '.join(known) or 'none yet'}")
+
+
 def load_pool(
-    connection: sa.Connection, as_of: pd.Timestamp, pool: str | None = None
+    connection: sa.Connection,
+    as_of: pd.Timestamp,
+    pool: str | None = None,
+    *,
+    first_id: int | None = None,
+    last_id: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The people with current consent for job offers as of ``as_of`` (only the members of ``pool``
-    then, when named), and their skills."""
-    if pool is not None:
-        known = list(connection.execute(sa.text("SELECT name FROM pools ORDER BY name")).scalars())
-        if pool not in known:
-            raise UnknownPoolError(f"no pool named {pool!r}; the pools are: {', '.join(known) or 'none yet'}")
-    params = {"as_of": db_timestamp(connection, as_of), "pool": pool}
+    then, when named), and their skills; only person ids from ``first_id`` to ``last_id`` when given
+    (one slice of the pool)."""
+    check_pool(connection, pool)
+    params = {
+        "as_of": db_timestamp(connection, as_of),
+        "pool": pool,
+        "first_id": FIRST_PERSON_ID if first_id is None else int(first_id),
+        "last_id": LAST_PERSON_ID if last_id is None else int(last_id),
+    }
     persons = pd.read_sql(sa.text(_statement("matching/pool_persons")), connection, params=params)
     skills = pd.read_sql(sa.text(_statement("matching/pool_skills")), connection, params=params)
     persons["last_contact_at"] = _time(persons["last_contact_at"]).to_numpy()
     persons["is_silver_medalist"] = persons["is_silver_medalist"].fillna(False).astype(bool)
     return persons, skills
+
+
+def pool_slices(connection: sa.Connection, as_of: pd.Timestamp, slices: int, pool: str | None = None) -> pd.DataFrame:
+    """The pool as of ``as_of`` cut into at most ``slices`` contiguous person_id ranges of (nearly) equal
+    head counts: slice, first_id, last_id, people (fewer slices than asked when fewer people)."""
+    check_pool(connection, pool)
+    params = {"as_of": db_timestamp(connection, as_of), "pool": pool, "slices": int(slices)}
+    frame = pd.read_sql(sa.text(_statement("matching/pool_slices")), connection, params=params)
+    return frame.astype({"slice": "int64", "first_id": "int64", "last_id": "int64", "people": "int64"})
+
+
+def pool_skill_holders(connection: sa.Connection, as_of: pd.Timestamp, pool: str | None = None) -> dict[str, int]:
+    """How many people of the pool as of ``as_of`` hold each skill (skill id -> head count)."""
+    check_pool(connection, pool)
+    params = {"as_of": db_timestamp(connection, as_of), "pool": pool}
+    rows = connection.execute(sa.text(_statement("matching/pool_skill_counts")), params).all()
+    return {str(skill): int(holders) for skill, holders in rows}
 
 
 def _statement(name: str) -> str:
