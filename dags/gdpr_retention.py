@@ -4,12 +4,13 @@
 Applies the retention rules of `include/gdpr/retention.yaml` (CNIL recruitment guide) as of the run's
 logical date, then answers the data-subject requests received through the preference centre.
 
-1. **apply_retention**, one transaction: rejection reasons cleared 3 months after the rejection and
-   old quarantined rows deleted; a consent-renewal notice planned 60 days before a consent lapses
-   (2 years after the last contact; the dispatch DAGs send it); lapsed consents expire in the ledger;
-   people without current consent are erased once the rejection, the grace period after their consent
-   ended, or an unanswered invitation are all behind them. Writes `data/reports/gdpr-<date>.json`:
-   what was done, consents expiring soon, and data-subject requests due soon or overdue.
+1. **apply_retention**, one transaction: rejection reasons cleared 3 months after the rejection,
+   old quarantined rows deleted and dispatch plans left unrendered for 7 days dropped; a
+   consent-renewal notice planned 60 days before a consent lapses (2 years after the last contact;
+   the dispatch DAGs send it); lapsed consents expire in the ledger; people without current consent
+   are erased once the rejection, the grace period after their consent ended, or an unanswered
+   invitation are all behind them. Writes `data/reports/gdpr-<date>.json`: what was done, consents
+   expiring soon, and data-subject requests due soon or overdue.
 2. **answer_requests**: access exports and erasures for requests in `gdpr_requests` with status
    `received` (one-month deadline).
 

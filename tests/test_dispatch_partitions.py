@@ -277,3 +277,43 @@ def test_an_empty_audience_stages_nothing_and_finalises(crm_engine: sa.Engine) -
     with crm_engine.connect() as connection:
         batch = connection.execute(sa.select(dispatch_batches)).one()
     assert batch.messages == 0 and batch.finalised_at is not None
+
+
+def test_a_plan_left_unrendered_loses_its_personal_data_after_the_staging_days(population: sa.Engine) -> None:
+    from vivier.gdpr.retention import run_retention
+    from vivier.gdpr.rules import RetentionRules
+
+    planner = make_planner()
+    staged = planner.stage(population, "weekly_offers", AS_OF, "run", 2)
+    assert planner.render_part(population, staged.batch_id, 0)["rendered_now"]  # then the run failed
+
+    def part_rows() -> list[tuple]:
+        with population.connect() as connection:
+            parts = connection.execute(
+                sa.select(dispatch_stage_parts.c.part, dispatch_stage_parts.c.payload.is_(None))
+                .where(dispatch_stage_parts.c.batch_id == staged.batch_id)
+                .order_by(dispatch_stage_parts.c.part)
+            ).all()
+            people = connection.execute(
+                sa.select(sa.func.count()).where(dispatch_stage_people.c.batch_id == staged.batch_id)
+            ).scalar_one()
+        return [tuple(row) for row in parts], people
+
+    rules = RetentionRules(staging_days=7)
+    assert run_retention(population, AS_OF + pd.Timedelta(days=6), rules=rules).staged_parts_dropped == 0
+    parts, people = part_rows()
+    assert parts == [(0, True), (1, False)] and people > 0, "a recent plan keeps its staged part"
+
+    assert run_retention(population, AS_OF + pd.Timedelta(days=8), rules=rules).staged_parts_dropped == 1
+    parts, people = part_rows()
+    assert parts == [(0, True), (1, True)] and people == 0, "nothing personal is left in the staging"
+    assert run_retention(population, AS_OF + pd.Timedelta(days=9), rules=rules).staged_parts_dropped == 0
+
+    # the period run again is finalised with what was written before the failure
+    with population.connect() as connection:
+        written = connection.execute(
+            sa.select(sa.func.count()).where(outbox.c.batch_id == staged.batch_id, outbox.c.state == "planned")
+        ).scalar_one()
+    assert written > 0
+    finalised = planner.finalise(population, staged.batch_id).as_dict()
+    assert finalised["planned"] == written

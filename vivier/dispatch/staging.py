@@ -272,3 +272,32 @@ def finalised_batch_ids(connection: sa.Connection, batch_ids: list[int]) -> list
         ).scalars()
     )
     return [b for b in batch_ids if b in done]
+
+
+def drop_stale_parts(connection: sa.Connection, planned_before: Any, as_of: Any) -> int:
+    """Parts staged for batches planned before ``planned_before`` and never rendered nor finalised
+    (a run that failed between plan and render): their personal data (payload and people) is
+    deleted and they count as rendered with no message, so the period, if run again, is finalised
+    with what was written. Returns the parts dropped."""
+    stale = (
+        sa.select(dispatch_stage_parts.c.batch_id, dispatch_stage_parts.c.part)
+        .join(dispatch_batches, dispatch_batches.c.batch_id == dispatch_stage_parts.c.batch_id)
+        .where(
+            dispatch_stage_parts.c.rendered_at.is_(None),
+            dispatch_batches.c.finalised_at.is_(None),
+            dispatch_batches.c.planned_at < planned_before,
+        )
+    )
+    parts = connection.execute(stale).all()
+    for batch_id, part in parts:
+        connection.execute(
+            dispatch_stage_people.delete().where(
+                dispatch_stage_people.c.batch_id == batch_id, dispatch_stage_people.c.part == part
+            )
+        )
+        connection.execute(
+            dispatch_stage_parts.update()
+            .where(dispatch_stage_parts.c.batch_id == batch_id, dispatch_stage_parts.c.part == part)
+            .values(payload=None, signature=None, messages=0, template_versions={}, rendered_at=as_of)
+        )
+    return len(parts)

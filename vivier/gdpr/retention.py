@@ -1,7 +1,8 @@
 """The daily retention pass (CNIL): clear old explanations, renew, expire, then erase.
 
 One transaction, keyed to the run's logical date ``as_of``, so a re-run finds nothing left to do:
-1. rejection reasons older than ``explanation_days`` are cleared, old quarantined rows deleted;
+1. rejection reasons older than ``explanation_days`` are cleared, old quarantined rows deleted, and
+   dispatch plans staged more than ``staging_days`` ago but never rendered dropped;
 2. consent lapses ``consent_days`` after the last contact (a reply, click, form, request, new
    application or renewal): a renewal notice is planned ``renewal_notice_days`` before, and at the
    deadline the consent expires (ledger events, source ``retention``); so do consents whose own
@@ -23,6 +24,7 @@ from vivier.consent.ledger import record_events
 from vivier.db.bulk import db_timestamp, stage_frame
 from vivier.db.schema import applications, consent_current, gdpr_requests, quarantine
 from vivier.db.sqlfiles import run_sql, statements
+from vivier.dispatch.staging import drop_stale_parts
 from vivier.gdpr.erasure import erase_persons
 from vivier.gdpr.rules import RetentionRules
 
@@ -41,6 +43,7 @@ class RetentionReport:
     requests_open: int
     requests_due_soon: int
     requests_overdue: int
+    staged_parts_dropped: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -104,6 +107,10 @@ def run_retention(
             )
         ).rowcount
 
+        staged_dropped = drop_stale_parts(
+            connection, (as_of - rules.days("staging_days")).to_pydatetime(), as_of.to_pydatetime()
+        )
+
         clock = person_clock(connection, as_of)
         deadlines = consent_deadlines(clock, rules)
         had_active = clock["active_purposes"] > 0
@@ -164,6 +171,7 @@ def run_retention(
         requests_open=len(due),
         requests_due_soon=int(((due > as_of) & (due <= warning)).sum()),
         requests_overdue=int((due <= as_of).sum()),
+        staged_parts_dropped=staged_dropped,
     )
 
 

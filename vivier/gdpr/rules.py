@@ -24,6 +24,7 @@ class RetentionRules:
     pending_request_days: int = 30
     request_deadline_days: int = 30
     request_warning_days: int = 7
+    staging_days: int = 7
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> RetentionRules:
