@@ -498,6 +498,28 @@ def _load_tags(connection: sa.Connection, tags: pd.DataFrame, person_ids: np.nda
         run_sql(connection, "ingest/insert_person_tags")
 
 
+def file_audit_rows(
+    new_files: pd.DataFrame, file_ids: pd.Series, *, as_of: pd.Timestamp, actor: str, run_id: str
+) -> pd.DataFrame:
+    """One ``audit_log`` row per newly ingested file: its status and row counts (no personal data)."""
+    return pd.DataFrame(
+        {
+            "occurred_at": as_of,
+            "actor": actor,
+            "action": "file." + new_files["status"].astype(str),
+            "entity": "ingested_files",
+            "entity_id": new_files["content_sha256"].map(file_ids).astype(str),
+            "details": [
+                json.dumps({"rows_read": int(r), "rows_loaded": int(lo), "rows_quarantined": int(q)})
+                for r, lo, q in zip(
+                    new_files["rows_read"], new_files["rows_loaded"], new_files["rows_quarantined"], strict=True
+                )
+            ],
+            "run_id": run_id,
+        }
+    )
+
+
 def load_ingestion(
     engine: sa.Engine,
     *,
@@ -649,22 +671,7 @@ def _load(
             "run_id": run_id,
         }
     )
-    file_audit = pd.DataFrame(
-        {
-            "occurred_at": as_of,
-            "actor": actor,
-            "action": "file." + new_files["status"].astype(str),
-            "entity": "ingested_files",
-            "entity_id": new_files["content_sha256"].map(file_ids).astype(str),
-            "details": [
-                json.dumps({"rows_read": int(r), "rows_loaded": int(lo), "rows_quarantined": int(q)})
-                for r, lo, q in zip(
-                    new_files["rows_read"], new_files["rows_loaded"], new_files["rows_quarantined"], strict=True
-                )
-            ],
-            "run_id": run_id,
-        }
-    )
+    file_audit = file_audit_rows(new_files, file_ids, as_of=as_of, actor=actor, run_id=run_id)
     load_frame(connection, "audit_log", pd.concat([file_audit, audit], ignore_index=True), AUDIT_COLUMNS)
     touched = _count(connection, "touched_persons")
     persons_new = _count(connection, "persons") - persons_before

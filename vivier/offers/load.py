@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pandas as pd
@@ -11,7 +10,7 @@ import sqlalchemy as sa
 from vivier.db.bulk import db_timestamp, load_frame, stage_frame
 from vivier.db.schema import ingested_files
 from vivier.db.sqlfiles import run_sql
-from vivier.ingest.load import AUDIT_COLUMNS, FILE_COLUMNS, QUARANTINE_COLUMNS
+from vivier.ingest.load import AUDIT_COLUMNS, FILE_COLUMNS, QUARANTINE_COLUMNS, file_audit_rows
 
 STAGE_OFFER_COLUMNS = {
     "source_system": "text",
@@ -94,22 +93,7 @@ def load_offers(
         run_sql(connection, "offers/replace_offer_skills")
         touched = run_sql(connection, "offers/touched_offers", as_of=stamp)[0].one()
 
-        audit = pd.DataFrame(
-            {
-                "occurred_at": as_of,
-                "actor": actor,
-                "action": "file." + new_files["status"].astype(str),
-                "entity": "ingested_files",
-                "entity_id": new_files["content_sha256"].map(file_ids).astype(str),
-                "details": [
-                    json.dumps({"rows_read": int(r), "rows_loaded": int(lo), "rows_quarantined": int(q)})
-                    for r, lo, q in zip(
-                        new_files["rows_read"], new_files["rows_loaded"], new_files["rows_quarantined"], strict=True
-                    )
-                ],
-                "run_id": run_id,
-            }
-        )
+        audit = file_audit_rows(new_files, file_ids, as_of=as_of, actor=actor, run_id=run_id)
         load_frame(connection, "audit_log", audit, AUDIT_COLUMNS)
         for table in ("stage_offers", "stage_offer_skills"):
             connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
