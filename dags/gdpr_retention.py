@@ -5,12 +5,13 @@ Applies the retention rules of `include/gdpr/retention.yaml` (CNIL recruitment g
 logical date, then answers the data-subject requests received through the preference centre.
 
 1. **apply_retention**, one transaction: rejection reasons cleared 3 months after the rejection,
-   old quarantined rows deleted and dispatch plans left unrendered for 7 days dropped; a
-   consent-renewal notice planned 60 days before a consent lapses (2 years after the last contact;
-   the dispatch DAGs send it); lapsed consents expire in the ledger; people without current consent
-   are erased once the rejection, the grace period after their consent ended, or an unanswered
-   invitation are all behind them. Writes `data/reports/gdpr-<date>.json`: what was done, consents
-   expiring soon, and data-subject requests due soon or overdue.
+   old quarantined rows deleted; dispatch plans left unrendered and `data/staging/` folders of
+   failed runs dropped after 7 days; a consent-renewal notice planned 60 days before a consent
+   lapses (2 years after the last contact; the dispatch DAGs send it); lapsed consents expire in the
+   ledger; people without current consent are erased once the rejection, the grace period after
+   their consent ended, or an unanswered invitation are all behind them. Writes
+   `data/reports/gdpr-<date>.json`: what was done, consents expiring soon, and data-subject requests
+   due soon or overdue.
 2. **answer_requests**: access exports and erasures for requests in `gdpr_requests` with status
    `received` (one-month deadline).
 
@@ -44,13 +45,19 @@ def gdpr_retention():
         import pandas as pd
 
         from vivier.gdpr.retention import run_retention
+        from vivier.gdpr.rules import RetentionRules
+        from vivier.gdpr.staging_files import remove_stale_run_folders
         from vivier.paths import data_dir
         from vivier_airflow.crm import crm_engine
         from vivier_airflow.runs import run_as_of, run_id
 
         context = get_current_context()
         as_of = pd.Timestamp(run_as_of(context))
-        report = run_retention(crm_engine(), as_of, run_id=run_id(context)).to_dict()
+        rules = RetentionRules.load()
+        report = run_retention(crm_engine(), as_of, rules=rules, run_id=run_id(context)).to_dict()
+        report["staging_folders_removed"] = remove_stale_run_folders(
+            data_dir() / "staging", (as_of - rules.days("staging_days")).to_pydatetime()
+        )
         path = data_dir() / "reports" / f"gdpr-{as_of.date().isoformat()}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(report, indent=2), encoding="utf-8")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -37,10 +39,18 @@ def test_erasure_request_and_retention_runs(
         row = connection.execute(sa.select(gdpr_requests)).mappings().one()
     assert (row["kind"], row["status"], row["person_id"]) == ("erasure", "completed", None)
 
+    left_behind = tmp_path / "data" / "staging" / "ats_ingest_a_failed_run"  # a month old
+    left_behind.mkdir(parents=True)
+    (left_behind / "persons.parquet").write_bytes(b"staged people")
+    month_ago = time.time() - 30 * 86400
+    for path in (left_behind / "persons.parquet", left_behind):
+        os.utime(path, (month_ago, month_ago))
     retention = DagBag(dag_folder=str(DAGS_DIR / "gdpr_retention.py")).get_dag("gdpr_retention")
     assert retention.test().state == "success"
+    assert not left_behind.exists()
     reports = list((tmp_path / "data" / "reports").glob("gdpr-*.json"))
     assert len(reports) == 1
     report = json.loads(reports[0].read_text(encoding="utf-8"))
     assert report["requests_open"] == 0 and report["persons_erased"] in (0, 1)
+    assert report["staging_folders_removed"] == 1
     engine.dispose()

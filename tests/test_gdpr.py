@@ -244,3 +244,33 @@ def test_an_erased_persons_id_is_never_given_to_a_newcomer(crm_engine: sa.Engine
     with crm_engine.begin() as connection:
         (newcomer,) = add_persons(connection, 1)
     assert newcomer > newest > first
+
+
+def test_staging_folders_of_failed_runs_go_after_the_staging_days(tmp_path) -> None:
+    import os
+    from datetime import UTC, datetime, timedelta
+
+    from vivier.gdpr.staging_files import remove_stale_run_folders
+
+    now = datetime(2026, 11, 27, 4, 30, tzinfo=UTC)
+    root = tmp_path / "staging"
+
+    def folder(name: str, written: datetime, newer_file: datetime | None = None) -> None:
+        path = root / name / "people"
+        path.mkdir(parents=True)
+        staged = path / "persons.parquet"
+        staged.write_bytes(b"staged")
+        for item in (staged, path, path.parent):
+            os.utime(item, (written.timestamp(), written.timestamp()))
+        if newer_file is not None:
+            recent = path.parent / "applications.parquet"
+            recent.write_bytes(b"still working")
+            os.utime(recent, (newer_file.timestamp(), newer_file.timestamp()))
+
+    folder("ats_ingest_failed_run", now - timedelta(days=10))
+    folder("match_job_offers_recent_run", now - timedelta(days=2))
+    folder("ats_ingest_long_run", now - timedelta(days=10), newer_file=now - timedelta(hours=1))
+    assert remove_stale_run_folders(root, now - timedelta(days=7)) == 1
+    assert sorted(p.name for p in root.iterdir()) == ["ats_ingest_long_run", "match_job_offers_recent_run"]
+    assert remove_stale_run_folders(root, now - timedelta(days=7)) == 0
+    assert remove_stale_run_folders(tmp_path / "missing", now) == 0
