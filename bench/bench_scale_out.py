@@ -164,8 +164,7 @@ def fill_matching_crm(url: str, persons: int, offers: int) -> None:
     import pandas as pd
 
     from vivier.db import make_engine
-    from vivier.db.bulk import load_frame
-    from vivier.matching.synthetic import synthetic_matching_data
+    from vivier.matching.synthetic import synthetic_matching_data, write_matching_crm
 
     data = synthetic_matching_data(persons, offers, seed=5)
     stamp = pd.Timestamp("2026-11-01", tz="UTC")
@@ -176,7 +175,6 @@ def fill_matching_crm(url: str, persons: int, offers: int) -> None:
         created_at=stamp,
         updated_at=stamp,
     )
-    tags = data.person_skills.rename(columns={"skill_id": "value"}).assign(kind="skill", evidence=None)
     consent = pd.DataFrame(
         {
             "person_id": data.persons["person_id"],
@@ -199,29 +197,14 @@ def fill_matching_crm(url: str, persons: int, offers: int) -> None:
     ).drop(columns=["city"])
     engine = make_engine(url)
     with engine.begin() as connection:
-        load_frame(
-            connection, "persons", people,
-            {"person_id": "int", "email": "text", "full_name": "text", "language": "text", "country": "text",
-             "city": "text", "furthest_stage_rank": "int", "is_silver_medalist": "bool", "rejection_side": "text",
-             "last_contact_at": "timestamp", "applications_count": "int", "created_at": "timestamp",
-             "updated_at": "timestamp"},
-        )  # fmt: skip
-        load_frame(connection, "person_tags", tags, {"person_id": "int", "kind": "text", "value": "text"})
-        load_frame(
-            connection, "consent_current", consent,
-            {"person_id": "int", "purpose": "text", "status": "text", "is_active": "bool", "source": "text",
-             "last_event_id": "int", "updated_at": "timestamp"},
-        )  # fmt: skip
-        load_frame(
-            connection, "job_offers", jobs,
-            {"job_offer_id": "int", "source_system": "text", "source_job_id": "text", "title": "text",
-             "location": "text", "country": "text", "language": "text", "status": "text",
-             "created_at": "timestamp", "updated_at": "timestamp"},
-        )  # fmt: skip
-        load_frame(
-            connection, "job_offer_skills", data.offer_skills,
-            {"job_offer_id": "int", "skill_id": "text", "importance": "text"},
-        )  # fmt: skip
+        write_matching_crm(
+            connection,
+            persons=people,
+            person_skills=data.person_skills,
+            consent=consent,
+            offers=jobs,
+            offer_skills=data.offer_skills,
+        )
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.exec_driver_sql("VACUUM ANALYZE")
     engine.dispose()

@@ -8,14 +8,13 @@ import pytest
 import scipy.sparse as sp
 import sqlalchemy as sa
 
-from vivier.db.bulk import load_frame
 from vivier.db.schema import matches, pool_members, pools
 from vivier.matching.config import MatchingConfig
 from vivier.matching.engine import SkillRarity, SkillSpace, skill_idf
 from vivier.matching.partitions import PoolSlice, best_per_offer, match_slice, merge_slices, plan_match
 from vivier.matching.run import match_offers
 from vivier.matching.store import OfferRequest, load_pool, select_offers
-from vivier.matching.synthetic import synthetic_matching_data
+from vivier.matching.synthetic import synthetic_matching_data, write_matching_crm
 
 AS_OF = pd.Timestamp("2026-11-02T01:00:00Z")
 ORIGINALS = 900  # synthetic people; a third of them get a twin (same skills and attributes: tied scores)
@@ -86,30 +85,9 @@ def load_synthetic_crm(engine: sa.Engine) -> dict:
         ignore_index=True,
     )
     with engine.begin() as connection:
-        load_frame(
-            connection, "persons", people,
-            {"person_id": "int", "email": "text", "full_name": "text", "language": "text", "country": "text",
-             "city": "text", "furthest_stage_rank": "int", "is_silver_medalist": "bool", "rejection_side": "text",
-             "last_contact_at": "timestamp", "applications_count": "int", "created_at": "timestamp",
-             "updated_at": "timestamp"},
-        )  # fmt: skip
-        tags = skills.rename(columns={"skill_id": "value"}).assign(kind="skill")
-        load_frame(connection, "person_tags", tags, {"person_id": "int", "kind": "text", "value": "text"})
-        load_frame(
-            connection, "consent_current", consent,
-            {"person_id": "int", "purpose": "text", "status": "text", "is_active": "bool",
-             "expires_at": "timestamp", "source": "text", "last_event_id": "int", "updated_at": "timestamp"},
-        )  # fmt: skip
-        load_frame(
-            connection, "job_offers", offers,
-            {"job_offer_id": "int", "source_system": "text", "source_job_id": "text", "title": "text",
-             "location": "text", "country": "text", "language": "text", "status": "text",
-             "created_at": "timestamp", "updated_at": "timestamp"},
-        )  # fmt: skip
-        load_frame(
-            connection, "job_offer_skills", offer_skills,
-            {"job_offer_id": "int", "skill_id": "text", "importance": "text"},
-        )  # fmt: skip
+        write_matching_crm(
+            connection, persons=people, person_skills=skills, consent=consent, offers=offers, offer_skills=offer_skills
+        )
         pool_id = connection.execute(
             pools.insert().values(name="every_other", definition={}, updated_at=stamp.to_pydatetime())
             .returning(pools.c.pool_id)

@@ -124,3 +124,66 @@ def synthetic_matching_data(n_persons: int, n_offers: int, *, seed: int = 7) -> 
         }
     )
     return SyntheticMatchingData(persons, person_skills, offers, offer_skills)
+
+
+POOL_PERSON_COLUMNS = {
+    "person_id": "int",
+    "email": "text",
+    "full_name": "text",
+    "language": "text",
+    "country": "text",
+    "city": "text",
+    "furthest_stage_rank": "int",
+    "is_silver_medalist": "bool",
+    "rejection_side": "text",
+    "last_contact_at": "timestamp",
+    "applications_count": "int",
+    "created_at": "timestamp",
+    "updated_at": "timestamp",
+}
+POOL_CONSENT_COLUMNS = {
+    "person_id": "int",
+    "purpose": "text",
+    "status": "text",
+    "is_active": "bool",
+    "expires_at": "timestamp",
+    "source": "text",
+    "last_event_id": "int",
+    "updated_at": "timestamp",
+}
+POOL_OFFER_COLUMNS = {
+    "job_offer_id": "int",
+    "source_system": "text",
+    "source_job_id": "text",
+    "title": "text",
+    "location": "text",
+    "country": "text",
+    "language": "text",
+    "status": "text",
+    "created_at": "timestamp",
+    "updated_at": "timestamp",
+}
+
+
+def write_matching_crm(
+    connection,
+    *,
+    persons: pd.DataFrame,
+    person_skills: pd.DataFrame,
+    consent: pd.DataFrame,
+    offers: pd.DataFrame,
+    offer_skills: pd.DataFrame,
+) -> None:
+    """Bulk-write a synthetic pool (persons, skill tags, job-offer consent) and its offers into a
+    migrated CRM database (benchmarks and tests); ``consent`` may leave out ``expires_at``."""
+    from vivier.db.bulk import load_frame
+
+    tags = person_skills.rename(columns={"skill_id": "value"}).assign(kind="skill")
+    consent = consent if "expires_at" in consent else consent.assign(expires_at=pd.NaT)
+    load_frame(connection, "persons", persons, POOL_PERSON_COLUMNS)
+    load_frame(connection, "person_tags", tags, {"person_id": "int", "kind": "text", "value": "text"})
+    load_frame(connection, "consent_current", consent, POOL_CONSENT_COLUMNS)
+    load_frame(connection, "job_offers", offers, POOL_OFFER_COLUMNS)
+    load_frame(
+        connection, "job_offer_skills", offer_skills, {"job_offer_id": "int", "skill_id": "text", "importance": "text"}
+    )
