@@ -102,6 +102,47 @@ def test_ats_import_fills_gaps_only_and_never_overrides_a_withdrawal(crm_engine)
         assert import_ats_consent(connection, signals, day(1)) == 0
 
 
+def _consent_rows(connection) -> list[tuple]:
+    current = sa.table(
+        "consent_current",
+        *(sa.column(c) for c in ("person_id", "purpose", "status", "is_active", "granted_at", "expires_at", "source")),
+    )
+    return connection.execute(sa.select(current).order_by(current.c.person_id, current.c.purpose)).all()
+
+
+def test_ats_import_for_new_persons_writes_what_the_ledger_derivation_writes(crm_engine) -> None:
+    """Persons created by the load get their current consent straight from the import's event: the
+    same rows as re-deriving it from the ledger, next to persons the CRM already had."""
+    results = []
+    for new in (False, True):
+        with crm_engine.begin() as connection:
+            ids = add_persons(connection, 5)
+            record_event(connection, ids[4], "job_offers", "withdrawn", "unsubscribe", day(-3))  # a known person
+            signals = pd.DataFrame(
+                {
+                    "person_id": ids,
+                    "wants": [True, False, True, True, True],
+                    "expires_at": [day(100), None, None, day(-1), day(50)],
+                    "file_id": [None] * 5,
+                }
+            )
+            appended = import_ats_consent(connection, signals, AS_OF, new_persons=ids[:4] if new else ())
+            rows = _consent_rows(connection)
+            results.append((appended, [(row[0] - ids[0], *row[1:]) for row in rows]))
+            connection.execute(sa.delete(consent_events))
+            connection.exec_driver_sql("DELETE FROM consent_current")
+            connection.execute(sa.delete(persons))
+    assert results[0] == results[1]
+    appended, rows = results[1]
+    assert appended == 3  # two grants (one had lapsed) and one refusal; the known withdrawal stays
+    assert [(row[0], row[2], bool(row[3])) for row in rows] == [
+        (0, "granted", True),
+        (1, "withdrawn", False),
+        (2, "granted", True),
+        (4, "withdrawn", False),
+    ]
+
+
 def test_contacts_preferences_and_language(crm_engine) -> None:
     with crm_engine.begin() as connection:
         (pid,) = add_persons(connection, 1)

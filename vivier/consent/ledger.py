@@ -7,14 +7,14 @@ nothing here updates or deletes an event (erasure anonymises them, see ``vivier.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 
 from vivier.consent.purposes import ACTIONS, CONTACT_KINDS, SOURCES, frequencies, purposes
-from vivier.db.bulk import create_temp_table, db_timestamp, load_frame, stage_frame
+from vivier.db.bulk import db_timestamp, load_frame, stage_frame
 from vivier.db.schema import consent_current, consent_events, contact_preferences, persons, suppression_list
 from vivier.db.sqlfiles import run_sql
 
@@ -233,28 +233,27 @@ def is_suppressed(connection: sa.Connection, email_hmac: str) -> bool:
     return found.first() is not None
 
 
-def import_ats_consent(connection: sa.Connection, signals: pd.DataFrame, as_of: Any) -> int:
+def import_ats_consent(
+    connection: sa.Connection, signals: pd.DataFrame, as_of: Any, *, new_persons: Collection[int] = ()
+) -> int:
     """Ledger events from what ATS exports recorded (``signals``: person_id, wants, expires_at, file_id).
 
     ``wants`` is True for consent to future jobs, False for a refusal or an unsubscribe. Grants only
     fill a gap in the ledger and never override a withdrawal (``sql/consent/ats_import.sql``).
+    ``new_persons``: ids of persons created by the caller's transaction (they have no ledger yet), whose
+    current consent is the import's one event, written without re-deriving it from a ledger.
     Returns the number of events appended.
     """
     if signals.empty:
         return 0
-    create_temp_table(
-        connection,
-        "stage_ats_consent",
-        {"person_id": "int", "wants": "bool", "expires_at": "timestamp", "file_id": "int"},
-    )
-    load_frame(
-        connection,
-        "stage_ats_consent",
-        signals,
-        {"person_id": "int", "wants": "bool", "expires_at": "timestamp", "file_id": "int"},
-    )
+    stage_columns = {"person_id": "int", "wants": "bool", "expires_at": "timestamp", "file_id": "int", "is_new": "bool"}
+    is_new = signals["person_id"].isin(new_persons).to_numpy()
+    stage_frame(connection, "stage_ats_consent", signals.assign(is_new=is_new), stage_columns)
     stamp = db_timestamp(connection, as_of)
+    last_event = connection.execute(sa.select(sa.func.max(consent_events.c.event_id))).scalar_one() or 0
     appended = run_sql(connection, "consent/ats_import", as_of=stamp)[0].rowcount
-    refresh_current(connection, signals.assign(purpose="job_offers"), as_of)
+    refresh_current(connection, signals.loc[~is_new].assign(purpose="job_offers"), as_of)
+    if is_new.any():
+        run_sql(connection, "consent/current_of_new_persons", after_event_id=int(last_event), updated_at=stamp)
     connection.exec_driver_sql("DROP TABLE IF EXISTS stage_ats_consent")
     return int(appended)
