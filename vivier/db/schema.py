@@ -115,6 +115,7 @@ person_tags = sa.Table(
     sa.Column("value", sa.Text, primary_key=True),
     sa.Column("evidence", sa.Text),
     sa.Index(None, "kind", "value"),
+    sqlite_with_rowid=False,  # one B-tree in key order (migration 0007)
 )
 
 job_offers = sa.Table(
