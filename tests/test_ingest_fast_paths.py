@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from vivier.db.bulk import append_frame, create_temp_table, load_frame
+from vivier.db.bulk import append_frame, create_temp_table, db_timestamp, load_frame
 from vivier.db.schema import applications, persons
 from vivier.db.sqlfiles import run_sql
 from vivier.ingest import load as load_module
@@ -398,3 +398,57 @@ def test_a_first_load_by_a_role_that_may_not_alter_tables_checks_keys_row_by_row
             connection.exec_driver_sql(f'DROP OWNED BY "{role}"')
             connection.exec_driver_sql(f'DROP ROLE "{role}"')
         owner.dispose()
+
+
+def _suggestions(connection: sa.Connection) -> list[tuple]:
+    return sorted(
+        connection.exec_driver_sql("SELECT person_id, other_person_id, rule, status FROM identity_suggestions").all()
+    )
+
+
+def test_suggestions_of_a_first_load_are_what_the_sql_finds(crm_engine, tmp_path: Path) -> None:
+    """A load into a CRM without persons computes the review pairs from the load; the SQL that looks
+    across the CRM finds the same ones."""
+    from tests.test_ingest_pipeline import greenhouse_export, write_json
+
+    inbox = generated_inbox(tmp_path / "inbox", seed=81, per_format=60)
+    write_json(inbox, "a.json", greenhouse_export("lea@example.org", candidate_id=1))  # one phone, two emails
+    write_json(inbox, "b.json", greenhouse_export("lea.rossi@work.example", candidate_id=2))
+    files, counts = run(crm_engine, inbox, tmp_path)
+    with crm_engine.connect() as connection, connection.begin() as transaction:
+        from_the_load = _suggestions(connection)
+        connection.exec_driver_sql("DELETE FROM identity_suggestions")
+        connection.exec_driver_sql("DROP TABLE IF EXISTS touched_persons")
+        create_temp_table(connection, "touched_persons", {"person_id": "int"})
+        connection.exec_driver_sql("INSERT INTO touched_persons (person_id) SELECT person_id FROM persons")
+        run_sql(connection, "ingest/identity_suggestions", as_of=db_timestamp(connection, AS_OF), max_group=5)
+        from_the_sql = _suggestions(connection)
+        transaction.rollback()
+    assert counts.suggestions == len(from_the_load) > 0
+    assert {rule for *_, rule, _ in from_the_load} == {"same_phone", "similar_name"}
+    assert from_the_load == from_the_sql
+
+
+def test_suggestion_pairs_skip_crowded_values_and_other_countries() -> None:
+    from vivier.ingest.suggestions import suggestion_pairs
+
+    persons_frame = pd.DataFrame(
+        {
+            "phone_e164": ["+33600000001", "+33600000001", None, None, "+33600000009", "+33600000009", "+33600000009"],
+            "name_key": ["ana lima", "ana lima", "ana lima", "bo li", "bo li", None, None],
+            "country": ["FR", "FR", "PT", "FR", None, "FR", "FR"],
+        }
+    )
+    ids = np.array([10, 11, 12, 13, 14, 15, 16])
+    pairs = suggestion_pairs(persons_frame, ids, max_group=2)
+    # the switchboard number (3 people) and "ana lima" (3 people) are over max_group; "bo li" has
+    # one country missing: no pair
+    assert pairs.to_dict("records") == [{"person_id": 10, "other_person_id": 11, "rule": "same_phone"}]
+    pairs = suggestion_pairs(persons_frame, ids, max_group=3)
+    assert [tuple(r) for r in pairs.itertuples(index=False)] == [
+        (10, 11, "same_phone"),
+        (14, 15, "same_phone"),
+        (14, 16, "same_phone"),
+        (15, 16, "same_phone"),
+        (10, 11, "similar_name"),
+    ]

@@ -138,6 +138,13 @@ NEW_APPLICATION_COLUMNS = {
     "updated_at": "timestamp",
 }
 APPLICATION_KEY_COLUMNS = {"source_system": "text", "source_application_id": "text", "position": "int"}
+SUGGESTION_COLUMNS = {
+    "person_id": "int",
+    "other_person_id": "int",
+    "rule": "text",
+    "status": "text",
+    "created_at": "timestamp",
+}
 PERSON_TAG_COLUMNS = {"person_id": "int", "kind": "text", "value": "text", "evidence": "text"}
 LOAD_WORK_MEM = "256MB"  # PostgreSQL, for the load's transaction only
 FIRST_LOAD_MIN_PERSONS = 50_000  # a first load this large checks foreign keys to persons at the end
@@ -305,10 +312,12 @@ def _import_consent(
     connection: sa.Connection,
     applications: pd.DataFrame,
     person_ids: np.ndarray,
+    is_new: np.ndarray,
     file_ids: pd.Series,
     as_of: pd.Timestamp,
 ) -> int:
-    """Consent the exports recorded, into the ledger (it never raises consent nor undoes a withdrawal)."""
+    """Consent the exports recorded, into the ledger (it never raises consent nor undoes a withdrawal);
+    persons new to the CRM (``is_new``) have no ledger yet."""
     from vivier.consent.ledger import import_ats_consent
     from vivier.ingest.consent import consent_signals
 
@@ -319,7 +328,7 @@ def _import_consent(
         person_id=person_ids[signals["person"].to_numpy(dtype=np.int64)],
         file_id=signals["content_sha256"].map(file_ids),
     )
-    return import_ats_consent(connection, signals, as_of)
+    return import_ats_consent(connection, signals, as_of, new_persons=person_ids[is_new])
 
 
 def _set_aside(connection: sa.Connection, table: str, statements: list[str]) -> bool:
@@ -390,8 +399,8 @@ def _first_load_bulk_mode(connection: sa.Connection, first_load: bool):
         for table in FIRST_LOAD_TABLES:
             restore += _first_load_set_aside(connection, table)
     yield  # on an error the transaction rolls back, dropped keys and indexes included
-    with step("load.keys and indexes"):
-        for statement in restore:
+    for statement in restore:
+        with step(f"load.restore {statement.split(' (')[0].removeprefix('ALTER TABLE ')}"):
             connection.exec_driver_sql(statement)
 
 
@@ -496,6 +505,31 @@ def _load_tags(connection: sa.Connection, tags: pd.DataFrame, person_ids: np.nda
     if not fresh.all():
         _timed_stage(connection, "stage_tags", rows.loc[~fresh], PERSON_TAG_COLUMNS)
         run_sql(connection, "ingest/insert_person_tags")
+
+
+def _write_suggestions(
+    connection: sa.Connection,
+    persons: pd.DataFrame,
+    person_ids: np.ndarray,
+    persons_before: int,
+    as_of: pd.Timestamp,
+    stamp: object,
+    max_group: int,
+) -> int:
+    """Identity review suggestions for the load's persons; returns how many were added. Into a CRM
+    that had no person, every person is in the load: the pairs are computed from it and written in
+    bulk (``vivier.ingest.suggestions``), else ``identity_suggestions.sql`` looks across the CRM."""
+    if persons_before == 0:
+        from vivier.ingest.suggestions import suggestion_pairs
+
+        with step("load.identity_suggestions from the load"):
+            pairs = suggestion_pairs(persons, person_ids, max_group)
+            return load_frame(
+                connection, "identity_suggestions", pairs.assign(status="open", created_at=as_of), SUGGESTION_COLUMNS
+            )
+    before = _count(connection, "identity_suggestions")
+    run_sql(connection, "ingest/identity_suggestions", as_of=stamp, max_group=max_group)
+    return _count(connection, "identity_suggestions") - before
 
 
 def file_audit_rows(
@@ -636,11 +670,11 @@ def _load(
         _load_tags(connection, tags, person_ids, is_new)
 
         with step("load.consent"):
-            consent_added = _import_consent(connection, applications, person_ids, file_ids, as_of)
+            consent_added = _import_consent(connection, applications, person_ids, is_new, file_ids, as_of)
 
-        suggestions_before = _count(connection, "identity_suggestions")
-        run_sql(connection, "ingest/identity_suggestions", as_of=stamp, max_group=suggestion_max_group)
-        suggestions = _count(connection, "identity_suggestions") - suggestions_before
+        suggestions = _write_suggestions(
+            connection, persons, person_ids, persons_before, as_of, stamp, suggestion_max_group
+        )
 
     # identities of the load's persons: from the table for the recounted ones, from the load
     # for the others (all their applications are in it)
