@@ -264,6 +264,37 @@ def test_bulk_writes_keep_values_and_order(crm_engine) -> None:
     assert stamps == expected * 2
 
 
+def test_bulk_writes_in_many_batches_keep_order_and_raise_a_batch_error(crm_engine, monkeypatch) -> None:
+    """Large frames go in batches (on PostgreSQL the next batch is prepared while one is sent):
+    every row arrives once, in order, and an error preparing a batch fails the write."""
+    from vivier.db import bulk
+
+    monkeypatch.setattr(bulk, "COPY_BATCH_ROWS", 7)
+    monkeypatch.setattr(bulk, "SQLITE_BATCH_ROWS", 7)
+    frame = pd.DataFrame({"position": np.arange(100), "label": [f"row {i}" for i in range(100)]})
+    columns = {"position": "int", "label": "text"}
+    with crm_engine.begin() as connection:
+        create_temp_table(connection, "bulk_batches", columns)
+        assert load_frame(connection, "bulk_batches", frame, columns) == 100
+        rows = connection.exec_driver_sql("SELECT position, label FROM bulk_batches").all()
+        connection.exec_driver_sql("DROP TABLE bulk_batches")
+    assert rows == [(i, f"row {i}") for i in range(100)]  # a fresh table is read in insertion order
+    if crm_engine.dialect.name != "postgresql":
+        return
+    prepared = bulk._copy_csv
+
+    def fails_on_the_third_batch(batch: pd.DataFrame, batch_columns) -> bytes:
+        if batch["position"].iloc[0] == 14:
+            raise ValueError("cannot prepare this batch")
+        return prepared(batch, batch_columns)
+
+    monkeypatch.setattr(bulk, "_copy_csv", fails_on_the_third_batch)
+    with crm_engine.connect() as connection, connection.begin():
+        create_temp_table(connection, "bulk_batches", columns)
+        with pytest.raises(ValueError, match="cannot prepare this batch"):
+            load_frame(connection, "bulk_batches", frame, columns)
+
+
 def test_person_aggregates_flag_ties_the_sql_breaks_by_application_id() -> None:
     apps = pd.DataFrame(
         {

@@ -6,7 +6,9 @@ both engines understand.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import queue
+import threading
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -124,7 +126,54 @@ def _copy_csv(frame: pd.DataFrame, columns: Mapping[str, str]) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-COPY_BATCH_ROWS = 500_000
+COPY_BATCH_ROWS = 200_000
+
+
+def _csv_batches(frame: pd.DataFrame, columns: Mapping[str, str]) -> Iterator[bytes]:
+    """The COPY CSV of ``frame`` in batches of ``COPY_BATCH_ROWS``, in order.
+
+    With more than one batch, a thread writes the next batch while the caller sends the current
+    one: the server parses and inserts on one core while this process prepares on the other
+    (sending waits on the socket without holding the GIL). At most two batches wait in memory.
+    """
+    starts = range(0, len(frame), COPY_BATCH_ROWS)
+    if len(starts) <= 1:
+        yield from (_copy_csv(frame.iloc[start : start + COPY_BATCH_ROWS], columns) for start in starts)
+        return
+    ready: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def hand_over(item: bytes | BaseException) -> bool:
+        """Put ``item`` in the queue unless the consumer stopped; whether it was put."""
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for start in starts:
+                if not hand_over(_copy_csv(frame.iloc[start : start + COPY_BATCH_ROWS], columns)):
+                    return
+        except BaseException as error:  # raised in the consumer
+            hand_over(error)
+
+    worker = threading.Thread(target=produce, name="copy-csv", daemon=True)
+    worker.start()
+    try:
+        for _ in starts:
+            item = ready.get()
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
 SQLITE_BATCH_ROWS = 100_000
 
 
@@ -139,8 +188,8 @@ def load_frame(connection: sa.Connection, table: str, frame: pd.DataFrame, colum
     if connection.dialect.name == "postgresql":
         raw = connection.connection.driver_connection
         with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
-            for start in range(0, len(frame), COPY_BATCH_ROWS):
-                copy.write(_copy_csv(frame.iloc[start : start + COPY_BATCH_ROWS], columns))
+            for data in _csv_batches(frame, columns):
+                copy.write(data)
         return len(frame)
     prepared = [_driver_column(frame[column], kind) for column, kind in columns.items()]
     placeholders = ", ".join("?" for _ in columns)
