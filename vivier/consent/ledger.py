@@ -14,7 +14,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from vivier.consent.purposes import ACTIONS, CONTACT_KINDS, SOURCES, frequencies, purposes
-from vivier.db.bulk import db_timestamp, load_frame, stage_frame
+from vivier.db.bulk import create_temp_table, db_timestamp, load_frame, stage_frame
 from vivier.db.schema import consent_current, consent_events, contact_preferences, persons, suppression_list
 from vivier.db.sqlfiles import run_sql
 
@@ -75,8 +75,16 @@ def refresh_current(connection: sa.Connection, pairs: pd.DataFrame, updated_at: 
         pairs[["person_id", "purpose"]].drop_duplicates(),
         {"person_id": "int", "purpose": "text"},
     )
-    run_sql(connection, "consent/refresh_current", updated_at=db_timestamp(connection, updated_at))
+    create_temp_table(connection, "consent_effective", {"event_id": "int"})
+    run_sql(connection, "consent/refresh_current")
+    _write_current(connection, updated_at)
     connection.exec_driver_sql("DROP TABLE IF EXISTS consent_touched")
+
+
+def _write_current(connection: sa.Connection, updated_at: Any) -> None:
+    """``consent_current`` rows from the events listed in the temp table ``consent_effective`` (dropped)."""
+    run_sql(connection, "consent/current_from_events", updated_at=db_timestamp(connection, updated_at))
+    connection.exec_driver_sql("DROP TABLE IF EXISTS consent_effective")
 
 
 def record_events(connection: sa.Connection, events: pd.DataFrame, recorded_at: Any = None) -> int:
@@ -254,6 +262,8 @@ def import_ats_consent(
     appended = run_sql(connection, "consent/ats_import", as_of=stamp)[0].rowcount
     refresh_current(connection, signals.loc[~is_new].assign(purpose="job_offers"), as_of)
     if is_new.any():
-        run_sql(connection, "consent/current_of_new_persons", after_event_id=int(last_event), updated_at=stamp)
+        create_temp_table(connection, "consent_effective", {"event_id": "int"})
+        run_sql(connection, "consent/current_of_new_persons", after_event_id=int(last_event))
+        _write_current(connection, as_of)
     connection.exec_driver_sql("DROP TABLE IF EXISTS stage_ats_consent")
     return int(appended)
