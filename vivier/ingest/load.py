@@ -146,7 +146,7 @@ SUGGESTION_COLUMNS = {
     "created_at": "timestamp",
 }
 PERSON_TAG_COLUMNS = {"person_id": "int", "kind": "text", "value": "text", "evidence": "text"}
-LOAD_WORK_MEM = "256MB"  # PostgreSQL, for the load's transaction only
+LOAD_WORK_MEM = "256MB"  # PostgreSQL work_mem, for the load's transaction only
 FIRST_LOAD_MIN_PERSONS = 50_000  # a first load this large checks foreign keys to persons at the end
 FIRST_LOAD_LOCK_TIMEOUT = "2s"
 FIRST_LOAD_TABLES = (
@@ -395,7 +395,8 @@ def _first_load_bulk_mode(connection: sa.Connection, first_load: bool):
     """
     restore: list[str] = []
     if first_load and connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{LOAD_WORK_MEM}'")
+        # the indexes are built with the server's maintenance_work_mem: raising it for the load
+        # made them slower here (measured: see docs/operations.md)
         for table in FIRST_LOAD_TABLES:
             restore += _first_load_set_aside(connection, table)
     yield  # on an error the transaction rolls back, dropped keys and indexes included
