@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from tests.test_ingest_pipeline import greenhouse_export, write_json
 from vivier.db.bulk import append_frame, create_temp_table, db_timestamp, load_frame
 from vivier.db.schema import applications, persons
 from vivier.db.sqlfiles import run_sql
@@ -440,8 +441,6 @@ def _suggestions(connection: sa.Connection) -> list[tuple]:
 def test_suggestions_of_a_first_load_are_what_the_sql_finds(crm_engine, tmp_path: Path) -> None:
     """A load into a CRM without persons computes the review pairs from the load; the SQL that looks
     across the CRM finds the same ones."""
-    from tests.test_ingest_pipeline import greenhouse_export, write_json
-
     inbox = generated_inbox(tmp_path / "inbox", seed=81, per_format=60)
     write_json(inbox, "a.json", greenhouse_export("lea@example.org", candidate_id=1))  # one phone, two emails
     write_json(inbox, "b.json", greenhouse_export("lea.rossi@work.example", candidate_id=2))
